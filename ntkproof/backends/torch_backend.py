@@ -1,0 +1,99 @@
+"""The torch backend: float64 by default, float32 selectable; CUDA when present.
+
+Importing this module imports torch; ``import ntkproof`` does not. The device is
+``cuda`` when ``torch.cuda.is_available()`` and ``NTKPROOF_DEVICE`` is unset,
+otherwise the value of ``NTKPROOF_DEVICE`` (default ``cpu``).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+
+from ..errors import InvalidArgument, MissingDependency
+from .base import Backend
+
+try:
+    import torch
+except ImportError as exc:  # pragma: no cover - exercised only without torch
+    raise MissingDependency(
+        "the torch backend needs PyTorch, which is not installed; "
+        "install the extra with: pip install 'ntkproof[torch]'") from exc
+
+_DTYPES = {"float64": torch.float64, "float32": torch.float32}
+
+
+def default_device() -> str:
+    env = os.environ.get("NTKPROOF_DEVICE")
+    if env:
+        return env
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+class TorchBackend(Backend):
+    """torch tensors of the chosen dtype on the chosen device."""
+
+    name = "torch"
+
+    def __init__(self, dtype: str = "float64", device: str | None = None) -> None:
+        if dtype not in _DTYPES:
+            raise InvalidArgument(
+                f"torch backend dtype must be one of {sorted(_DTYPES)}, got {dtype!r}")
+        self.dtype = dtype
+        self.torch_dtype = _DTYPES[dtype]
+        self.device = torch.device(device or default_device())
+
+    def __repr__(self) -> str:
+        return f"<ntkproof backend {self.spec} on {self.device}>"
+
+    def asarray(self, x: Any) -> Any:
+        if isinstance(x, torch.Tensor):
+            return x.to(dtype=self.torch_dtype, device=self.device)
+        return torch.as_tensor(np.asarray(x, dtype=np.float64), dtype=self.torch_dtype,
+                               device=self.device)
+
+    def to_numpy(self, x: Any) -> np.ndarray:
+        if isinstance(x, torch.Tensor):
+            return x.detach().to("cpu", torch.float64).numpy()
+        return np.asarray(x, dtype=np.float64)
+
+    def _t(self, x: Any) -> Any:
+        return x if isinstance(x, torch.Tensor) else self.asarray(x)
+
+    def exp(self, x: Any) -> Any: return torch.exp(self._t(x))
+    def log(self, x: Any) -> Any: return torch.log(self._t(x))
+    def log1p(self, x: Any) -> Any: return torch.log1p(self._t(x))
+    def tanh(self, x: Any) -> Any: return torch.tanh(self._t(x))
+    def erf(self, x: Any) -> Any: return torch.erf(self._t(x))
+    def sqrt(self, x: Any) -> Any: return torch.sqrt(self._t(x))
+    def abs(self, x: Any) -> Any: return torch.abs(self._t(x))
+    def sin(self, x: Any) -> Any: return torch.sin(self._t(x))
+    def cos(self, x: Any) -> Any: return torch.cos(self._t(x))
+    def sigmoid(self, x: Any) -> Any: return torch.sigmoid(self._t(x))
+
+    def arccos(self, x: Any) -> Any:
+        return torch.arccos(torch.clamp(self._t(x), -1.0, 1.0))
+
+    def where(self, cond: Any, a: Any, c: Any) -> Any:
+        return torch.where(self._t(cond) > 0 if not isinstance(cond, torch.Tensor) else cond,
+                           self._t(a), self._t(c))
+
+    def maximum(self, x: Any, y: Any) -> Any:
+        return torch.maximum(self._t(x), self._t(y))
+
+    def clip(self, x: Any, lo: float, hi: float) -> Any:
+        return torch.clamp(self._t(x), lo, hi)
+
+    def sum(self, x: Any, axis: int | None = None) -> Any:
+        return torch.sum(self._t(x)) if axis is None else torch.sum(self._t(x), dim=axis)
+
+    def zeros(self, shape: tuple[int, ...]) -> Any:
+        return torch.zeros(shape, dtype=self.torch_dtype, device=self.device)
+
+    def eye(self, n: int) -> Any:
+        return torch.eye(n, dtype=self.torch_dtype, device=self.device)
+
+    def pi(self) -> Any:
+        return float(np.pi)
