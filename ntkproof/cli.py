@@ -1,0 +1,193 @@
+"""The ``ntkproof`` command line: list, verify, report.
+
+``ntkproof verify`` runs the theorem files through pytest with the plugin and
+writes ``report.json``, ``report.md`` and ``report.html`` into ``--out``
+(default ``reports/latest``). Exit status 0 iff no claim other than a
+falsified twin is FALSIFIED or ERROR and every falsified twin is FALSIFIED.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import sys
+import tempfile
+from collections.abc import Sequence
+from importlib import metadata
+from pathlib import Path
+
+__all__ = ["main"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="ntkproof",
+        description="Verify NTK theorems: symbolic derivations plus randomized numeric checks, "
+                    "with a report of verdicts and tightness.")
+    p.add_argument("--version", action="version", version=f"ntkproof {_version()}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    ls = sub.add_parser("list", help="list theorems and claim ids with statements and sources")
+    ls.add_argument("selectors", nargs="*", metavar="SELECTOR")
+    ls.add_argument("--theorems", default="theorems", metavar="DIR",
+                    help="folder of theorem files (default: ./theorems)")
+    v = sub.add_parser("verify", help="run claims and write a report")
+    v.add_argument("selectors", nargs="*", metavar="SELECTOR",
+                   help="claim id (arccos.order0), id prefix (arccos) or glob; none = all")
+    v.add_argument("--backend", default=None,
+                   help="numpy (default), torch, torch:float32, mpmath, mpmath:dps80")
+    v.add_argument("--budget", default="quick", choices=["quick", "standard", "thorough"])
+    v.add_argument("--seed", type=int, default=0, help="run seed (default 0)")
+    v.add_argument("--out", default="reports/latest", metavar="DIR",
+                   help="report folder (default: reports/latest)")
+    v.add_argument("--jobs", "-j", type=int, default=1, metavar="N",
+                   help="parallel pytest-xdist workers (default 1)")
+    v.add_argument("--theorems", default="theorems", metavar="DIR",
+                   help="folder of theorem files (default: ./theorems)")
+    r = sub.add_parser("report", help="re-render report.json/.md/.html from stored records")
+    r.add_argument("dir", metavar="DIR")
+    return p
+
+
+def _version() -> str:
+    from . import __version__
+
+    return __version__
+
+
+def _plugin_args() -> list[str]:
+    """Load the plugin explicitly when the entry point is not installed."""
+    eps = metadata.entry_points(group="pytest11")
+    if any(ep.value.startswith("ntkproof.plugin") for ep in eps):
+        return []
+    return ["-p", "ntkproof.plugin"]
+
+
+def _theorems_dir(path: str) -> Path:
+    d = Path(path)
+    if not d.is_dir():
+        raise SystemExit(
+            f"ntkproof: no theorem folder at {d.resolve()}; run from the project root or pass "
+            "--theorems DIR")
+    return d
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    import pytest
+
+    d = _theorems_dir(args.theorems)
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "claims.json"
+        sel = [a for s in args.selectors for a in ("--ntk-select", s)]
+        import contextlib
+        import io
+
+        captured = io.StringIO()
+        with contextlib.redirect_stdout(captured):
+            code = pytest.main([str(d), "--collect-only", "-qq", "-p", "no:cacheprovider",
+                                f"--ntk-list={out}", *sel, *_plugin_args()], plugins=[])
+        if code not in (0, 5):
+            print(captured.getvalue(), file=sys.stderr)
+        if not out.exists():
+            return int(code) or 1
+        rows = json.loads(out.read_text())
+    theorem = None
+    for row in rows:
+        if row["id"].split(".")[0] != theorem:
+            theorem = row["id"].split(".")[0]
+            print(f"\n{theorem}  ({row['source']})")
+        twin = f"  [falsified twin of {row['twin_of']}]" if row.get("twin_of") else ""
+        print(f"  {row['id']:<48} {row['kind']:<20} {row['title']}{twin}")
+    print(f"\n{len(rows)} claims")
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    import pytest
+
+    d = _theorems_dir(args.theorems)
+    out = Path(args.out)
+    if out.exists():
+        for name in ("records", "report.json", "report.md", "report.html", "run.json"):
+            target = out / name
+            if target.is_dir():
+                import shutil
+
+                shutil.rmtree(target)
+            elif target.exists():
+                target.unlink()
+    out.mkdir(parents=True, exist_ok=True)
+    pargs = [str(d), "-p", "no:cacheprovider", "-q", "--no-header", "-rN",
+             f"--ntk-report={out}", f"--ntk-budget={args.budget}", f"--ntk-seed={args.seed}",
+             "--ntk-progress", "-W", "ignore::pytest.PytestUnraisableExceptionWarning"]
+    if args.backend:
+        pargs.append(f"--ntk-backend={args.backend}")
+    for s in args.selectors:
+        pargs += ["--ntk-select", s]
+    if args.jobs and args.jobs > 1:
+        pargs += ["-n", str(args.jobs)]
+    pargs += _plugin_args()
+    os.environ["NTKPROOF_COMMAND"] = "ntkproof " + " ".join(shlex.quote(a) for a in args.argv)
+    print(f"ntkproof: verifying {' '.join(args.selectors) or 'all claims'} from {d}/ "
+          f"(budget {args.budget}, seed {args.seed}) -> {out}/", flush=True)
+    code = pytest.main(pargs, plugins=[])
+    report_path = out / "report.json"
+    if not report_path.exists():
+        print(f"ntkproof: no report was written (pytest exit code {int(code)})", file=sys.stderr)
+        return int(code) or 1
+    report = json.loads(report_path.read_text())
+    if report["summary"]["total"] == 0:
+        print(f"ntkproof: no claim matched the selectors {args.selectors}; "
+              "'ntkproof list' shows the claim ids", file=sys.stderr)
+        return 5
+    _print_summary(report, out)
+    return 0 if report["summary"]["passed"] else 1
+
+
+def _print_summary(report: dict, out: Path) -> None:
+    from .report.format import expectation, tightness_text
+
+    print("\nclaim".ljust(51) + "verdict".ljust(14) + "tightness / rate")
+    for c in report["claims"]:
+        extra = f"  ({expectation(c)})" if c.get("twin_of") else ""
+        print(f"{c['id']:<50}{c['verdict']:<14}{tightness_text(c)}{extra}")
+    s = report["summary"]
+    print("\n" + ", ".join(f"{k}: {v}" for k, v in s["by_verdict"].items())
+          + f"  ({s['total']} claims)")
+    if s["failures"]:
+        print("FAILED: " + "; ".join(s["failures"]))
+    else:
+        print("PASSED: every claim holds or is proved, and every falsified twin was rejected")
+    if not report["run"].get("complete", True):
+        print("note: the run did not complete; the report is partial")
+    print(f"report: {out}/report.json, {out}/report.md, {out}/report.html")
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from .errors import InvalidArgument
+    from .report import write_report
+
+    try:
+        report = write_report(args.dir)
+    except InvalidArgument as exc:
+        print(f"ntkproof: {exc}", file=sys.stderr)
+        return 2
+    _print_summary(report, Path(args.dir))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = parser.parse_args(argv)
+    args.argv = argv
+    if args.command is None:
+        parser.print_help()
+        return 2
+    handler = {"list": cmd_list, "verify": cmd_verify, "report": cmd_report}[args.command]
+    return handler(args)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,96 @@
+"""The pytest plugin: options, the ``ntk`` fixture, selection, records, summary.
+
+Hooks only; the state of a run lives in :class:`ntkproof.session.NtkSession`.
+Registered through the ``pytest11`` entry point, so ``pytest theorems/`` picks
+it up once ntkproof is installed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from .session import NtkSession, claim_info_of
+
+_KEY = pytest.StashKey[NtkSession]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("ntkproof", "ntkproof: verify NTK theorems")
+    group.addoption("--ntk-backend", default=None, metavar="B",
+                    help="backend: numpy (default; or $NTKPROOF_BACKEND), torch, "
+                         "torch:float32, mpmath, mpmath:dps80")
+    group.addoption("--ntk-budget", default="quick", metavar="NAME",
+                    help="work per claim: quick (default), standard, thorough")
+    group.addoption("--ntk-seed", default=0, type=int, metavar="N",
+                    help="run seed; each claim's seed is derived from it and the claim id "
+                         "(default 0)")
+    group.addoption("--ntk-report", default=None, metavar="DIR",
+                    help="write records and report.json/.md/.html into DIR")
+    group.addoption("--ntk-select", action="append", default=[], metavar="SELECTOR",
+                    help="run only claims matching SELECTOR: a claim id, an id prefix "
+                         "(e.g. taylor_remainder) or a glob; repeatable")
+    group.addoption("--ntk-list", default=None, metavar="FILE",
+                    help="write the collected claims as JSON to FILE "
+                    "(used by 'ntkproof list')")
+    group.addoption("--ntk-progress", action="store_true", default=False,
+                    help="print one line per finished claim (verdict, tightness, time)")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "ntk_claim(info): the ntkproof claim a test checks")
+    session = NtkSession.from_config(config)
+    config.stash[_KEY] = session
+
+
+def pytest_configure_node(node: Any) -> None:  # pytest-xdist: hand workers the records dir
+    node.workerinput["ntk_records"] = str(node.config.stash[_KEY].run_dir)
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config,
+                                  items: list[pytest.Item]) -> None:
+    config.stash[_KEY].select(config, items)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    session.config.stash[_KEY].write_list(session.items)
+
+
+@pytest.fixture
+def ntk(request: pytest.FixtureRequest) -> Any:
+    """The :class:`~ntkproof.check.ClaimRun` of the claim this test checks."""
+    info = claim_info_of(request.node)
+    if info is None:
+        raise pytest.UsageError(
+            f"{request.node.nodeid} uses the 'ntk' fixture but is not marked with "
+            "@ntkproof.claim(...)")
+    return request.config.stash[_KEY].claim_run(info, request.node)
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    ns = getattr(pytest_runtest_logreport, "_session", None)
+    if ns is not None:
+        ns.progress(report)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    ns = session.config.stash[_KEY]
+    ns.start(session.config)
+    pytest_runtest_logreport._session = ns  # type: ignore[attr-defined]
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    session.config.stash[_KEY].finish(session.config, int(exitstatus))
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int,
+                            config: pytest.Config) -> None:
+    config.stash[_KEY].terminal_summary(terminalreporter)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _KEY in config.stash:
+        config.stash[_KEY].cleanup()
+    pytest_runtest_logreport._session = None  # type: ignore[attr-defined]

@@ -1,0 +1,80 @@
+"""Build report.json from a run directory's records (the JSON source of truth).
+
+The report follows schema_version 1 (``ntkproof/report/schema.json``). When a
+claim was recorded more than once (a re-run into the same directory), the
+last record wins. A run whose ``run.json`` has no ``finished_at``, or that was
+interrupted, is marked ``"complete": false``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from ..claims import PASSING, VERDICTS
+from ..records import read_records, read_run_meta
+
+__all__ = ["build_report", "write_report", "load_schema", "summarize", "run_failures"]
+
+
+def load_schema() -> dict[str, Any]:
+    """The JSON Schema of report.json shipped inside the package."""
+    text = resources.files("ntkproof.report").joinpath("schema.json").read_text("utf-8")
+    return json.loads(text)
+
+
+def run_failures(claims: list[dict[str, Any]]) -> list[str]:
+    """Claims that make the run fail: a non-twin FALSIFIED or ERROR, or a twin
+    that was not FALSIFIED."""
+    bad = []
+    for c in claims:
+        if c.get("twin_of"):
+            if c["verdict"] != "FALSIFIED":
+                bad.append(f"{c['id']} (twin of {c['twin_of']}: {c['verdict']}, expected "
+                           "FALSIFIED)")
+        elif c["verdict"] in ("FALSIFIED", "ERROR"):
+            bad.append(f"{c['id']} ({c['verdict']})")
+    return bad
+
+
+def summarize(claims: list[dict[str, Any]]) -> dict[str, Any]:
+    counts = Counter(c["verdict"] for c in claims)
+    failures = run_failures(claims)
+    twins = [c for c in claims if c.get("twin_of")]
+    return {"total": len(claims),
+            "by_verdict": {v: counts[v] for v in VERDICTS if counts[v]},
+            "passing": sum(1 for c in claims if c["verdict"] in PASSING and not c.get("twin_of")),
+            "twins": {"total": len(twins),
+                      "falsified": sum(1 for c in twins if c["verdict"] == "FALSIFIED")},
+            "failures": failures, "passed": not failures}
+
+
+def build_report(run_dir: str | os.PathLike[str]) -> dict[str, Any]:
+    """Assemble the report dictionary of ``run_dir`` from run.json and the records."""
+    meta = read_run_meta(run_dir)
+    latest: dict[str, dict[str, Any]] = {}
+    for rec in read_records(run_dir):
+        latest[rec["id"]] = rec
+    claims = sorted(latest.values(), key=lambda c: (c["theorem"], c.get("twin_of") or "",
+                                                    c["id"]))
+    meta = dict(meta)
+    if not meta.get("finished_at"):
+        meta["complete"] = False
+    return {"schema_version": 1, "run": meta, "claims": claims, "summary": summarize(claims)}
+
+
+def write_report(run_dir: str | os.PathLike[str]) -> dict[str, Any]:
+    """Write report.json, report.md and report.html into ``run_dir``."""
+    from .html import render_html
+    from .markdown import render_markdown
+
+    report = build_report(run_dir)
+    out = Path(run_dir)
+    (out / "report.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
+    (out / "report.md").write_text(render_markdown(report), encoding="utf-8")
+    (out / "report.html").write_text(render_html(report), encoding="utf-8")
+    return report
