@@ -148,9 +148,16 @@ class ClaimRun:
 
     def bound(self, evaluate: Evaluate, space: Space, *, known_sup: float | None = None,
               search: bool = True, gradient: Callable[..., Mapping[str, Any]] | None = None,
-              slack: tuple[float, str] | None = None, n: int | None = None) -> dec.Decision:
+              slack: tuple[float, str] | None = None, n: int | None = None,
+              restarts: int | None = None) -> dec.Decision:
         """``lhs <= rhs`` on random cases of ``space`` and on the worst cases a
-        search for the largest ``lhs / rhs`` finds."""
+        search for the largest ``lhs / rhs`` finds.
+
+        ``evaluate(b, **params) -> (lhs, rhs[, scale])`` computes on backend
+        ``b``; ``scale`` is the size of the terms whose difference formed lhs
+        (roundoff is relative to it). ``gradient(**params) -> {name: array}``
+        (of the ratio) enables projected ascent for many free numbers.
+        """
         known_sup = self.info.known_sup if known_sup is None else known_sup
         rng = self.rng("cases")
         n = n or self.budget.cases
@@ -162,7 +169,7 @@ class ClaimRun:
 
             grad = (lambda p: gradient(**p)) if gradient else None
             res = worst_case_search(ratio, space, rng=rng, cases=n,
-                                    restarts=self.budget.restarts,
+                                    restarts=restarts or self.budget.restarts,
                                     iters=self.budget.local_iters, gradient=grad)
             params_list = res.random + res.refined
             if res.note:

@@ -86,6 +86,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         captured = io.StringIO()
         with contextlib.redirect_stdout(captured):
             code = pytest.main([str(d), "--collect-only", "-qq", "-p", "no:cacheprovider",
+                                "--import-mode=importlib",
                                 f"--ntk-list={out}", *sel, *_plugin_args()], plugins=[])
         if code not in (0, 5):
             print(captured.getvalue(), file=sys.stderr)
@@ -119,6 +120,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
                 target.unlink()
     out.mkdir(parents=True, exist_ok=True)
     pargs = [str(d), "-p", "no:cacheprovider", "-q", "--no-header", "-rN",
+             "--import-mode=importlib",
              f"--ntk-report={out}", f"--ntk-budget={args.budget}", f"--ntk-seed={args.seed}",
              "--ntk-progress", "-W", "ignore::pytest.PytestUnraisableExceptionWarning"]
     if args.backend:
@@ -137,6 +139,10 @@ def cmd_verify(args: argparse.Namespace) -> int:
         print(f"ntkproof: no report was written (pytest exit code {int(code)})", file=sys.stderr)
         return int(code) or 1
     report = json.loads(report_path.read_text())
+    if int(code) in (2, 3, 4) and report["summary"]["total"] == 0:
+        print(f"ntkproof: pytest stopped before any claim ran (exit code {int(code)}: "
+              "a collection or usage error, shown above)", file=sys.stderr)
+        return int(code)
     if report["summary"]["total"] == 0:
         print(f"ntkproof: no claim matched the selectors {args.selectors}; "
               "'ntkproof list' shows the claim ids", file=sys.stderr)

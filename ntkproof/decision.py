@@ -287,8 +287,12 @@ def fit_rate(xs: Sequence[float], errors: Sequence[Sequence[float]], *, seed: in
                    [e.tolist() for e in errs])
 
 
+#: An upper-rate HOLDS also needs the interval narrower than this (in exponent units).
+MAX_CI_WIDTH = 1.0
+
+
 def decide_rate(fit: RateFit, claimed: float, slack: float, *, attained: bool = False,
-                variable: str = "m") -> Decision:
+                variable: str = "m", max_ci_width: float = MAX_CI_WIDTH) -> Decision:
     """Upper rate (error = O(x^claimed)) or attained rate (Θ(x^claimed)).
 
     ``claimed`` is the exponent as a signed number (``-0.5`` for m^{-1/2}).
@@ -310,6 +314,9 @@ def decide_rate(fit: RateFit, claimed: float, slack: float, *, attained: bool = 
         edge = claimed + slack
         verdict = "HOLDS" if fit.slope <= edge else ("FALSIFIED" if lo > edge else "INCONCLUSIVE")
         rule = f"slope <= {edge:.3g}"
+        if verdict == "HOLDS" and hi - lo > max_ci_width:
+            verdict = "INCONCLUSIVE"
+            rule += f", interval narrower than {max_ci_width:g} (it is {hi - lo:.3g} wide)"
     msg = (f"fitted exponent of {variable}: {fit.slope:.3f} (CI [{lo:.3f}, {hi:.3f}]); "
            f"claimed {claimed:.3g} ({'attained' if attained else 'upper'} rate, slack {slack:g}; "
            f"rule: {rule})")

@@ -42,6 +42,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "ntk_claim(info): the ntkproof claim a test checks")
     session = NtkSession.from_config(config)
     config.stash[_KEY] = session
+    config.pluginmanager.register(_Progress(session), f"ntkproof-progress-{id(config)}")
 
 
 def pytest_configure_node(node: Any) -> None:  # pytest-xdist: hand workers the records dir
@@ -68,17 +69,19 @@ def ntk(request: pytest.FixtureRequest) -> Any:
     return request.config.stash[_KEY].claim_run(info, request.node)
 
 
-def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    ns = getattr(pytest_runtest_logreport, "_session", None)
-    if ns is not None:
-        ns.progress(report)
+class _Progress:
+    """Per-claim progress lines (registered per config, so nested runs stay apart)."""
+
+    def __init__(self, session: NtkSession) -> None:
+        self.session = session
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        self.session.progress(report)
 
 
 @pytest.hookimpl(trylast=True)
 def pytest_sessionstart(session: pytest.Session) -> None:
-    ns = session.config.stash[_KEY]
-    ns.start(session.config)
-    pytest_runtest_logreport._session = ns  # type: ignore[attr-defined]
+    session.config.stash[_KEY].start(session.config)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -93,4 +96,3 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int,
 def pytest_unconfigure(config: pytest.Config) -> None:
     if _KEY in config.stash:
         config.stash[_KEY].cleanup()
-    pytest_runtest_logreport._session = None  # type: ignore[attr-defined]

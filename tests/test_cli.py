@@ -1,0 +1,84 @@
+"""The ntkproof command line, as a contract: list, verify, report, exit codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from _theorem_fixtures import FALSE_CLAIM, TAYLOR_LIKE
+
+from ntkproof.cli import main
+from ntkproof.report import load_schema
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    (tmp_path / "theorems").mkdir()
+    (tmp_path / "theorems" / "test_mini.py").write_text(TAYLOR_LIKE)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def test_help_is_a_contract():
+    out = subprocess.run([sys.executable, "-m", "ntkproof.cli", "verify", "--help"],
+                         capture_output=True, text=True, check=True).stdout
+    for word in ("--backend", "--budget", "--seed", "--out", "--jobs", "SELECTOR"):
+        assert word in out
+
+
+def test_list_shows_claim_ids_and_twins(project, capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert "mini.tanh" in out and "falsified twin of mini.tanh" in out
+    assert "2 claims" in out
+
+
+def test_verify_writes_schema_valid_report_and_exits_zero(project, capsys):
+    jsonschema = pytest.importorskip("jsonschema")
+    assert main(["verify", "--out", "out"]) == 0
+    out = capsys.readouterr().out
+    assert "PASSED" in out and "mini.tanh" in out
+    report = json.loads((project / "out" / "report.json").read_text())
+    jsonschema.validate(report, load_schema())
+    assert report["run"]["command"].startswith("ntkproof verify")
+    for name in ("report.md", "report.html", "run.json"):
+        assert (project / "out" / name).stat().st_size > 0
+
+
+def test_verify_false_claim_exits_nonzero_and_reproduce_command_reproduces(project, capsys):
+    (project / "theorems" / "test_bad.py").write_text(FALSE_CLAIM)
+    assert main(["verify", "--out", "out"]) == 1
+    out = capsys.readouterr().out
+    assert "FAILED: bad.square_le_x (FALSIFIED)" in out
+    report = json.loads((project / "out" / "report.json").read_text())
+    bad = next(c for c in report["claims"] if c["id"] == "bad.square_le_x")
+    cmd = bad["reproduce"].split()
+    assert cmd[:3] == ["ntkproof", "verify", "bad.square_le_x"]
+    assert main(cmd[1:] + ["--out", "again"]) == 1
+    again = json.loads((project / "again" / "report.json").read_text())
+    assert again["claims"][0]["worst_case"] == bad["worst_case"]
+
+
+def test_unmatched_selector_exits_5(project, capsys):
+    assert main(["verify", "nosuch", "--out", "out"]) == 5
+    assert "no claim matched" in capsys.readouterr().err
+
+
+def test_report_rerenders_from_records(project, capsys):
+    assert main(["verify", "mini.tanh", "--out", "out"]) == 0
+    (project / "out" / "report.md").unlink()
+    assert main(["report", "out"]) == 0
+    assert "mini.tanh" in (project / "out" / "report.md").read_text()
+
+
+def test_report_on_a_non_run_folder_says_so(tmp_path, capsys):
+    assert main(["report", str(tmp_path)]) == 2
+    assert "not an ntkproof run directory" in capsys.readouterr().err
+
+
+def test_missing_theorem_folder_is_explained(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(SystemExit, match="no theorem folder"):
+        main(["verify"])
