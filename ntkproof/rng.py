@@ -56,12 +56,14 @@ def draw(strategy: Any, *, seed: int) -> Any:
     """
     import random
 
+    from hypothesis.control import BuildContext
     from hypothesis.internal.conjecture.data import ConjectureData
 
     # ConjectureData is hypothesis' choice source; seeding its Random makes the
     # draw a pure function of the seed, without the example database.
     data = ConjectureData(random=random.Random(int(seed)))
-    return data.draw(strategy)
+    with BuildContext(data, is_final=True, wrapped_test=draw):
+        return data.draw(strategy)
 
 
 def unit_vectors(rng: np.random.Generator, n: int, d: int) -> np.ndarray:

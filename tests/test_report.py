@@ -1,0 +1,75 @@
+"""Reports built from stored records, validated against the shipped JSON Schema."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from ntkproof.records import RecordWriter, new_run_meta, write_run_meta
+from ntkproof.report import build_report, load_schema, write_report
+
+
+def _record(cid, verdict, twin_of=None, **extra):
+    rec = {"id": cid, "theorem": cid.split(".")[0], "title": "t", "statement": r"a \le b",
+           "source": "s", "kind": "bound", "verdict": verdict, "backend": "numpy:float64",
+           "cases": 10, "duration_s": 0.1, "tightness": {"max": 0.9, "median": 0.5, "p90": 0.8},
+           "worst_case": {"params": {"x": 1.0}, "lhs": 0.9, "rhs": 1.0, "ratio": 0.9,
+                          "seed": 1},
+           "reproduce": f"ntkproof verify {cid}", "message": "m", "checks": []}
+    if twin_of:
+        rec["twin_of"] = twin_of
+    rec.update(extra)
+    return rec
+
+
+@pytest.fixture
+def run_dir(tmp_path):
+    meta = new_run_meta(backend="numpy:float64", budget="quick", seed=0, command="ntkproof verify")
+    meta.update(finished_at=meta["started_at"], complete=True)
+    write_run_meta(tmp_path, meta)
+    w = RecordWriter(tmp_path, "gw0")
+    w.write(_record("thm.a", "HOLDS"))
+    w.write(_record("thm.twin", "FALSIFIED", twin_of="thm.a"))
+    RecordWriter(tmp_path, "gw1").write(_record("other.b", "PROVED", worst_case=None))
+    return tmp_path
+
+
+def test_report_is_valid_against_schema_and_counts(run_dir):
+    jsonschema = pytest.importorskip("jsonschema")
+    report = build_report(run_dir)
+    jsonschema.validate(report, load_schema())
+    s = report["summary"]
+    assert s["total"] == 3 and s["passed"] is True
+    assert s["by_verdict"] == {"PROVED": 1, "HOLDS": 1, "FALSIFIED": 1}
+    assert s["twins"] == {"total": 1, "falsified": 1}
+
+
+def test_twin_not_falsified_fails_the_run(run_dir):
+    RecordWriter(run_dir, "gw2").write(_record("thm.twin2", "HOLDS", twin_of="thm.a"))
+    s = build_report(run_dir)["summary"]
+    assert s["passed"] is False
+    assert s["failures"] == ["thm.twin2 (twin of thm.a: HOLDS, expected FALSIFIED)"]
+
+
+def test_torn_last_line_and_unfinished_run_give_a_partial_report(run_dir):
+    meta = json.loads((run_dir / "run.json").read_text())
+    meta.update(finished_at=None, complete=False)
+    write_run_meta(run_dir, meta)
+    with (run_dir / "records" / "gw0.jsonl").open("a") as fh:
+        fh.write('{"id": "thm.cut", "verd')
+    report = write_report(run_dir)
+    assert report["run"]["complete"] is False
+    assert report["summary"]["total"] == 3
+    assert "PARTIAL REPORT" in (run_dir / "report.md").read_text()
+
+
+def test_html_is_self_contained_and_md_lists_every_claim(run_dir):
+    write_report(run_dir)
+    html = (run_dir / "report.html").read_text()
+    assert html.startswith("<!DOCTYPE html>") and html.rstrip().endswith("</html>")
+    assert not re.search(r"(src|href)=['\"]https?://", html)
+    md = (run_dir / "report.md").read_text()
+    for cid in ("thm.a", "thm.twin", "other.b"):
+        assert f"`{cid}`" in md and f"id='{cid}'" in html
