@@ -113,7 +113,10 @@ class ClaimRun:
         for i, ob in enumerate(obs):
             ex = abs(ob.lhs - ob.rhs) if identity else ob.lhs - ob.rhs
             ex /= max(ob.scale, 1e-300)
-            if rtol < ex <= REFEREE_ZONE * rtol:
+            # identities: near-boundary violations; bounds: also a ratio above 1
+            # inside the tolerance, so the reported tightness is not roundoff
+            low = rtol if identity else 0.0
+            if low < ex <= REFEREE_ZONE * rtol:
                 refereed = self._referee(evaluate, ob, identity)
                 if refereed.note.endswith("no violation"):
                     # keep the refereed numbers, in this backend's units
