@@ -203,7 +203,7 @@ def mlp_ntk(model: MLP, X1: Any, X2: Any | None = None, *, params: Params | None
         if f"W{layer}" in model.trained:
             out[f"W{layer}"] = _gram(b, U1, None if X2 is None else U2) * CC
         if f"b{layer}" in model.trained:
-            out[f"b{layer}"] = CC * b.scalar(model.b_std ** 2)
+            out[f"b{layer}"] = CC * b.scalar(model.b_std) ** 2
     return out if per_layer else _total(out)
 
 

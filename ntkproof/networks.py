@@ -395,7 +395,14 @@ class Linearized(Model):
 
     def apply(self, params: Params, X: Any) -> Any:
         delta = {k: params[k] - self.params0[k] for k in self.trained}
-        return self.base.apply(self.params0, X) + self.base.jvp(self.params0, X, delta)
+        return self._f0(X) + self.base.jvp(self.params0, X, delta)
+
+    def _f0(self, X: Any) -> Any:
+        """``f(X; θ0)``, cached for the last ``X`` object (training reuses one ``X``)."""
+        cached = getattr(self, "_f0_cache", None)
+        if cached is None or cached[0] is not X:
+            self._f0_cache = (X, self.base.apply(self.params0, X))
+        return self._f0_cache[1]
 
     def jvp(self, params: Params, X: Any, tangent: Params) -> Any:
         return self.base.jvp(self.params0, X, tangent)
