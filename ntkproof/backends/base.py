@@ -134,6 +134,14 @@ class Backend:
     def maximum(self, x: Any, y: Any) -> Any: raise NotImplementedError
     def clip(self, x: Any, lo: float, hi: float) -> Any: raise NotImplementedError
 
+    def relu(self, x: Any) -> Any:
+        """max(x, 0) elementwise."""
+        return self.where(x > 0, x, 0 * x)
+
+    def step(self, x: Any) -> Any:
+        """The Heaviside step 1[x > 0] (0 at 0, as autograd's ReLU derivative)."""
+        return self.where(x > 0, 0 * x + 1, 0 * x)
+
     # -- reductions and linear algebra -----------------------------------
     def sum(self, x: Any, axis: int | None = None) -> Any: raise NotImplementedError
     def matmul(self, a: Any, c: Any) -> Any: return a @ c

@@ -45,6 +45,12 @@ class NumpyBackend(Backend):
     def arccos(self, x: Any) -> Any:
         return np.arccos(np.clip(x, -1.0, 1.0))
 
+    def relu(self, x: Any) -> Any:
+        return np.maximum(x, 0.0)
+
+    def step(self, x: Any) -> Any:
+        return (np.asarray(x) > 0).astype(np.float64)
+
     def where(self, cond: Any, a: Any, c: Any) -> Any:
         return np.where(cond, a, c)
 

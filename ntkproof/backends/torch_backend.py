@@ -80,6 +80,13 @@ class TorchBackend(Backend):
         return torch.where(self._t(cond) > 0 if not isinstance(cond, torch.Tensor) else cond,
                            self._t(a), self._t(c))
 
+    def relu(self, x: Any) -> Any:
+        return torch.relu(self._t(x))
+
+    def step(self, x: Any) -> Any:
+        t = self._t(x)
+        return (t > 0).to(t.dtype)
+
     def maximum(self, x: Any, y: Any) -> Any:
         return torch.maximum(self._t(x), self._t(y))
 
