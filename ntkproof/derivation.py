@@ -24,6 +24,9 @@ A :class:`Derivation` is an ordered list of :class:`Step` s, each a relation
     to their integrands first (monotonicity of the integral).
 ``"rule"``
     a named rule of :data:`RULES`, e.g. ``"integral_triangle"``.
+``"transitive"``
+    the earlier steps ``uses`` (1-based) form a chain from ``lhs`` to ``rhs``
+    whose relations compose to the step's relation (transitivity).
 
 :func:`check_derivation` closes each step symbolically *and* evaluates both
 sides at random points of the derivation's ``domain`` at ``digits`` digits.
@@ -49,7 +52,7 @@ __all__ = ["Step", "Hypothesis", "Derivation", "StepResult", "DerivationResult",
            "check_derivation", "chain", "RELATIONS", "METHODS"]
 
 RELATIONS = ("==", "<=", "<", ">=", ">")
-METHODS = ("simplify", "nonnegative", "derivative", "hypothesis", "rule")
+METHODS = ("simplify", "nonnegative", "derivative", "hypothesis", "rule", "transitive")
 _SYMBOL = {"==": "=", "<=": "≤", "<": "<", ">=": "≥", ">": ">"}
 
 
@@ -101,6 +104,7 @@ class Step:
     order: int = 1
     hypothesis: str | int | None = None
     rule: str | None = None
+    uses: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
         _check_relation(self.relation, "Step.relation")
@@ -111,7 +115,8 @@ class Step:
             raise InvalidArgument(f"Step.method must be one of {METHODS}, got {self.method!r}; "
                                   "pick the way sympy should close the step")
         needs = {"derivative": ("variable", self.variable),
-                 "hypothesis": ("hypothesis", self.hypothesis), "rule": ("rule", self.rule)}
+                 "hypothesis": ("hypothesis", self.hypothesis), "rule": ("rule", self.rule),
+                 "transitive": ("uses", self.uses or None)}
         if self.method in needs and needs[self.method][1] is None:
             name = needs[self.method][0]
             raise InvalidArgument(f"Step(method={self.method!r}) needs {name}=..., got None; "
@@ -229,10 +234,37 @@ def _close(step: Step, derivation: Derivation, index: int) -> Closure:
             raise InvalidArgument(f"Step.rule {step.rule!r} is unknown; expected one of "
                                   f"{sorted(RULES)}")
         return RULES[step.rule](lhs, rel, rhs)
+    if step.method == "transitive":
+        return _close_transitive(step, derivation, index)
     if rel == "==":
         return close_equal(lhs, rhs)
     low, high = (lhs, rhs) if rel in ("<=", "<") else (rhs, lhs)
     return close_sign(high - low, strict=rel in ("<", ">"))
+
+
+def _close_transitive(step: Step, derivation: Derivation, index: int) -> Closure:
+    """lhs R1 e1 R2 ... Rn rhs by the earlier steps ``uses``; relations must compose."""
+    if any(not 1 <= k < index for k in step.uses):
+        raise InvalidArgument(f"step {index}: uses={step.uses} must name earlier steps "
+                              f"(1..{index - 1})")
+    used = [derivation.steps[k - 1] for k in step.uses]
+    links = [used[0].lhs] + [u.rhs for u in used]
+    joints_ok = all(a.rhs == b.lhs for a, b in zip(used, used[1:])) and \
+        used[0].lhs == step.lhs and used[-1].rhs == step.rhs
+    if not joints_ok:
+        return Closure("open", f"steps {step.uses} do not chain from lhs to rhs "
+                               f"({' / '.join(map(str, links))})")
+    rels = {u.relation for u in used} - {"=="}
+    up, down = rels <= {"<=", "<"}, rels <= {">=", ">"}
+    strict = bool(rels & {"<", ">"})
+    want = step.relation
+    ok = (want == "==" and not rels) or (want in ("<=", "<") and up and rels) or \
+        (want in (">=", ">") and down and rels)
+    if want in ("<=", ">=") and not rels:
+        ok = True
+    if not ok or (want in ("<", ">") and not strict):
+        return Closure("open", f"relations {[u.relation for u in used]} do not give {want}")
+    return Closure("closed", f"transitivity of steps {', '.join(map(str, step.uses))}")
 
 
 def _lemma(step: Step, derivation: Derivation, index: int) -> Hypothesis:

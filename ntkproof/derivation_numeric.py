@@ -30,7 +30,7 @@ import sympy as sp
 __all__ = ["Evaluator", "compile_expr", "NumericFailure"]
 
 _LIMIT_FAR = 1000
-_GRID = 48
+_GRID = 32
 
 
 class NumericFailure(ArithmeticError):
@@ -47,6 +47,10 @@ class Evaluator:
     symbols: tuple[sp.Symbol, ...]
     body: Callable[..., Any]
     parts: tuple[Callable[[Sequence[Any]], tuple[Any, Any]], ...]
+
+    def raw(self) -> Callable[..., Any] | None:
+        """The bare mpmath function ``f(*values)`` when no node needs quadrature or limits."""
+        return None if self.parts else self.body
 
     def __call__(self, values: Sequence[Any]) -> tuple[Any, Any]:
         extra, err = [], mpmath.mpf(0)
@@ -116,7 +120,8 @@ def _compile_integral(node: sp.Integral, symbols: tuple[sp.Symbol, ...]) -> Call
         if a == b:
             return mpmath.mpf(0), mpmath.mpf(0)
         pts = [a, *_sign_changes(kinks, values, a, b), b]
-        f = lambda x: integrand([x, *values])[0]  # noqa: E731
+        raw = integrand.raw()
+        f = (lambda x: raw(x, *values)) if raw else (lambda x: integrand([x, *values])[0])
         value, err = mpmath.quad(f, pts, error=True)
         return sign * _real(value), abs(err)
 
@@ -128,7 +133,8 @@ def _sign_changes(kinks: list[Evaluator], values: Sequence[Any], a: Any, b: Any)
     roots: list[Any] = []
     grid = [a + (b - a) * k / _GRID for k in range(_GRID + 1)]
     for g in kinks:
-        h = lambda x, g=g: g([x, *values])[0]  # noqa: E731
+        raw = g.raw()
+        h = (lambda x, r=raw: r(x, *values)) if raw else (lambda x, g=g: g([x, *values])[0])
         signs = [mpmath.sign(h(x)) for x in grid]
         for k in range(_GRID):
             if signs[k] * signs[k + 1] < 0:

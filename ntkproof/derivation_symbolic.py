@@ -117,10 +117,19 @@ def exp_rational(expr: sp.Expr) -> sp.Expr:
     expr = expr.rewrite(sp.exp)
     inside = set().union(*(e.args[0].free_symbols for e in expr.atoms(sp.exp))) \
         if expr.atoms(sp.exp) else set()
-    subs = {x: sp.log(sp.Dummy(f"e_{x}", positive=True)) for x in inside if x.is_real}
+    subs = {x: _log_of_positive(x) for x in inside if x.is_real}
     if not subs:
         return sp.cancel(expr)
     return sp.cancel(sp.powsimp(sp.expand(expr.xreplace(subs)), force=False))
+
+
+def _log_of_positive(x: sp.Symbol) -> sp.Expr:
+    """``log t`` standing for ``x``, with t's assumptions carrying the sign of x:
+    x >= 0 ⇔ t = 1 + u (u >= 0); x > 0 ⇔ u > 0; otherwise t > 0."""
+    if x.is_positive or x.is_nonnegative:
+        u = sp.Dummy(f"u_{x}", positive=bool(x.is_positive), nonnegative=True)
+        return sp.log(1 + u)
+    return sp.log(sp.Dummy(f"e_{x}", positive=True))
 
 
 def _simplify(expr: sp.Expr) -> sp.Expr:
@@ -143,14 +152,18 @@ def close_equal(lhs: sp.Expr, rhs: sp.Expr) -> Closure:
     diff = _guarded(lambda e: evaluate_cheap(e), lhs - rhs)
     if diff is None:
         return Closure("open", "evaluating limits/derivatives failed or timed out")
+    forms = []
     for name, stage in (("evaluation", lambda e: e), *EQUALITY_STAGES):
         form = _guarded(stage, diff)
         if form is None:
             continue
         if form == 0:
             return Closure("closed", f"difference is 0 after {name}")
-        if form.is_number and form.is_zero is False and not form.has(sp.Integral, sp.Limit):
-            return Closure("refuted", f"difference is the non-zero number {form}")
+        forms.append(form)
+    if forms and diff.is_number and not diff.has(sp.Integral, sp.Limit):
+        simplest = min(forms, key=sp.count_ops)
+        if _guarded(lambda e: e.is_zero, simplest) is False:
+            return Closure("refuted", f"difference is the non-zero number {simplest}")
     verdict = _guarded(lambda e: e.equals(0), diff)
     if verdict is True:
         return Closure("closed", "sympy Expr.equals(0) proved the difference zero")
