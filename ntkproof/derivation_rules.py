@@ -18,6 +18,7 @@ the assumption system see ``b - x >= 0`` and ``x - a >= 0``.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -58,6 +59,33 @@ def close_derivative(lhs: sp.Expr, rel: str, rhs: sp.Expr, x: sp.Symbol, base: s
                              f"derivative {order} closes ({final.note})")
 
 
+def split_abs(expr: sp.Expr) -> sp.Expr:
+    """|a b| -> |a| |b| and |a^n| -> |a|^n (n integer), everywhere: a canonical form in
+    which the same factor gives the same ``Abs`` on both sides of a step."""
+    def split(e: sp.Abs) -> sp.Expr:
+        arg = e.args[0]
+        if arg.is_Mul:
+            return sp.Mul(*[split_abs(sp.Abs(a)) for a in arg.args])
+        if arg.is_Pow and arg.exp.is_integer:
+            return split_abs(sp.Abs(arg.base)) ** arg.exp
+        return e
+    return expr.replace(lambda e: isinstance(e, sp.Abs), split)
+
+
+def _replace_part(expr: sp.Expr, part: sp.Expr, v: sp.Symbol) -> sp.Expr:
+    """``expr`` with ``part`` replaced by ``v``; a product ``part`` may be a sub-product
+    of a larger product (sympy flattens ``Abs(σ'')·w`` into one Mul)."""
+    out = expr.xreplace({part: v})
+    if out != expr or not part.is_Mul:
+        return out
+    want = Counter(part.args)
+
+    def holds(e: sp.Basic) -> bool:
+        return e.is_Mul and not (want - Counter(e.args))
+
+    return expr.replace(holds, lambda e: v * sp.Mul(*(Counter(e.args) - want).elements()))
+
+
 def _tidy_abs(expr: sp.Expr) -> sp.Expr:
     return expr.replace(lambda e: isinstance(e, sp.Abs), lambda e: sp.Abs(sp.factor(e.args[0])))
 
@@ -87,7 +115,7 @@ def reduce_integrals(lhs: sp.Expr, rhs: sp.Expr) -> tuple[sp.Expr, sp.Expr, dict
     _, a, b = lhs.limits[0]
     if sp.simplify(a - c) != 0 or sp.simplify(b - d) != 0:
         return None
-    return lhs.function, rhs.function.xreplace({y: x}), sub
+    return split_abs(lhs.function), split_abs(rhs.function.xreplace({y: x})), sub
 
 
 def _at(expr: sp.Expr, sub: dict) -> sp.Expr:
@@ -97,8 +125,9 @@ def _at(expr: sp.Expr, sub: dict) -> sp.Expr:
 def _find(target: sp.Expr, pattern: sp.Expr, bound: tuple) -> tuple[sp.Expr, dict] | None:
     """An occurrence of ``pattern`` in ``target``: exact first, then with bound symbols wild."""
     for sub in sp.preorder_traversal(target):
-        if sub == pattern:
-            return sub, {}
+        if sub == pattern or (pattern.is_Mul and sub.is_Mul
+                              and not (Counter(pattern.args) - Counter(sub.args))):
+            return pattern, {}
     if not bound:
         return None
     wild = {b: sp.Wild(f"w_{b.name}") for b in bound}
@@ -120,6 +149,7 @@ def close_by_hypothesis(lhs: sp.Expr, rel: str, rhs: sp.Expr, hyp: Any) -> Closu
     if rel in (">=", ">"):
         lhs, rhs = rhs, lhs
     low, high = (hyp.lhs, hyp.rhs) if hyp.relation in ("<=", "<") else (hyp.rhs, hyp.lhs)
+    low, high = split_abs(low), split_abs(high)
     reduced = reduce_integrals(lhs, rhs)
     L, R, sub = reduced if reduced is not None else (lhs, rhs, {})
     for side, pattern, mono, other in (("L", low, 1, high), ("L", high, -1, low),
@@ -138,7 +168,7 @@ def _monotone_try(L: sp.Expr, R: sp.Expr, side: str, found: tuple, mono: int,
     occurrence, binding = found
     v = sp.Dummy("v", real=True)
     target = L if side == "L" else R
-    F = target.xreplace({occurrence: v})
+    F = _replace_part(target, occurrence, v)
     slope = _at(mono * sp.diff(F, v), sub)
     if close_sign(slope, strict=False).status != "closed":
         return None
@@ -174,7 +204,7 @@ def _integral_triangle(lhs: sp.Expr, rel: str, rhs: sp.Expr) -> Closure:
     if reduced is None:
         return Closure("open", "integral_triangle needs two integrals over the same [a, b], a <= b")
     f, g, sub = reduced
-    c = close_sign(_at(g - sp.Abs(f), sub), strict=False)
+    c = close_sign(_at(g - split_abs(sp.Abs(f)), sub), strict=False)
     return Closure(c.status if c.status == "closed" else "open",
                    f"triangle inequality for integrals; pointwise: {c.note}")
 

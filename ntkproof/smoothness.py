@@ -103,7 +103,7 @@ def _critical_derivation(act: Activation) -> tuple[Derivation, sp.Expr, tuple]:
     phi, _, inverse = _SUBSTITUTIONS[act.name]
     d2, d3 = act.derivative_expr(2), act.derivative_expr(3)
     _, xs, W = _critical_points(act)
-    zs = [_nice(inverse.subs(_X, r)) for r in xs]
+    zs = [sp.simplify(inverse.subs(_X, r)) for r in xs]
     values = [sp.simplify(d2.subs(Z, z0)) for z0 in zs]
     limits = [sp.limit(d2, Z, sp.oo), sp.limit(d2, Z, -sp.oo)]
     beta = sp.simplify(sp.Max(*[sp.Abs(v) for v in values + limits]))
@@ -129,8 +129,13 @@ def _critical_derivation(act: Activation) -> tuple[Derivation, sp.Expr, tuple]:
                       "the largest |σ''| at a critical point or at ±∞"))
     argmax = tuple(z0 for z0, v in zip(zs, values, strict=True)
                    if sp.simplify(sp.Abs(v) - beta) == 0)
+    nice = tuple(_nice(z0) for z0 in argmax)
+    x_of = dict(zip(zs, xs, strict=True))
+    steps += [Step(phi.subs(Z, n0), "==", x_of[z0], f"φ({n0}) = φ({z0}): the closed form is "
+                   "the same critical point (φ is injective)")
+              for z0, n0 in zip(argmax, nice, strict=True) if z0 != n0]
     title = f"β = sup|σ''| = {beta} for {act.name} (critical points {crit})"
-    return Derivation(title, tuple(steps), domain=dict(_DOMAIN)), beta, argmax
+    return Derivation(title, tuple(steps), domain=dict(_DOMAIN)), beta, nice
 
 
 def _silu_derivation(act: Activation) -> tuple[Derivation, sp.Expr, tuple]:
