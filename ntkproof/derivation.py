@@ -249,7 +249,7 @@ def _close_transitive(step: Step, derivation: Derivation, index: int) -> Closure
                               f"(1..{index - 1})")
     used = [derivation.steps[k - 1] for k in step.uses]
     links = [used[0].lhs] + [u.rhs for u in used]
-    joints_ok = all(a.rhs == b.lhs for a, b in zip(used, used[1:])) and \
+    joints_ok = all(a.rhs == b.lhs for a, b in zip(used, used[1:], strict=False)) and \
         used[0].lhs == step.lhs and used[-1].rhs == step.rhs
     if not joints_ok:
         return Closure("open", f"steps {step.uses} do not chain from lhs to rhs "

@@ -178,7 +178,7 @@ def _silu_derivation(act: Activation) -> tuple[Derivation, sp.Expr, tuple]:
     return Derivation(title, tuple(steps), domain=domain), half, (sp.S.Zero,)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def smoothness_constant(activation: str) -> SmoothnessConstant:
     """The exact β = sup|σ''| of a smooth catalogue activation (cached).
 
