@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["fmt_num", "tightness_text", "expectation", "banner"]
+__all__ = ["fmt_num", "ratio_text", "tightness_text", "expectation", "banner"]
 
 
 def fmt_num(x: Any, digits: int = 4) -> str:
@@ -13,6 +13,13 @@ def fmt_num(x: Any, digits: int = 4) -> str:
     if isinstance(x, (int, float)):
         return f"{x:.{digits}g}"
     return str(x)
+
+
+def ratio_text(x: Any) -> str:
+    """A ratio with enough digits to tell 1 - 1e-9 from 1."""
+    if isinstance(x, (int, float)) and 0.9999 < x < 1:
+        return f"1 - {1 - x:.1e}"
+    return fmt_num(x, 8)
 
 
 def tightness_text(claim: dict[str, Any]) -> str:
@@ -29,7 +36,7 @@ def tightness_text(claim: dict[str, Any]) -> str:
     if kind == "identity" and "max" in t:
         return f"max rel. error {fmt_num(t['max'], 3)}"
     if kind == "bound" and "max" in t:
-        text = f"max ratio {fmt_num(t['max'], 8)}"
+        text = f"max ratio {ratio_text(t['max'])}"
         if "known_sup" in t and isinstance(t.get("max"), (int, float)):
             text += f" ({100 * t['max'] / t['known_sup']:.1f}% of sup {t['known_sup']:g})"
         return text
