@@ -26,6 +26,7 @@ backend.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 
 import numpy as np
 
@@ -34,8 +35,13 @@ __all__ = ["gaussian_expectation"]
 Fn = Callable[[np.ndarray], np.ndarray]
 
 
+@lru_cache(maxsize=16)
+def _leggauss(n: int) -> tuple[np.ndarray, np.ndarray]:
+    return np.polynomial.legendre.leggauss(n)
+
+
 def _legendre(n: int, lo: float, hi: float) -> tuple[np.ndarray, np.ndarray]:
-    x, w = np.polynomial.legendre.leggauss(n)
+    x, w = _leggauss(n)
     half = (hi - lo) / 2
     return lo + half * (x + 1), half * w
 
@@ -98,7 +104,7 @@ def gaussian_expectation(f: Fn, g: Fn, q1: np.ndarray, k: np.ndarray, q2: np.nda
     q1, k, q2 = (np.asarray(a, dtype=np.float64) for a in (q1, k, q2))
     shape = np.broadcast_shapes(q1.shape, k.shape, q2.shape)
     q1, k, q2 = (np.broadcast_to(a, shape).reshape(-1) for a in (q1, k, q2))
-    xa, wa = np.polynomial.legendre.leggauss(angular_nodes)
+    xa, wa = _leggauss(angular_nodes)
     r, wr_leg = _legendre(radial_nodes, 0.0, radius)
     rule = (xa, wa, r, wr_leg * r * np.exp(-r * r / 2))
     step = max(1, chunk_points // (5 * angular_nodes * radial_nodes))
