@@ -62,6 +62,9 @@ from .quadrature import gaussian_expectation
 __all__ = ["arccos_kernel", "two_layer_relu_ntk", "gaussian_moments", "infinite_width",
            "InfiniteWidthKernel", "CLOSED_FORM_ACTIVATIONS"]
 
+#: Entries per row block of the numpy closed-form recursion (keeps temporaries in cache).
+_BLOCK_ENTRIES = 2**13
+
 Moments = Callable[[Backend, Any, Any, Any], tuple[Any, Any, Any, Any]]
 
 
@@ -197,10 +200,10 @@ def gaussian_moments(activation: str | Activation, q1: Any, k: Any, q2: Any, *,
 
 # -- two-layer kernels ---------------------------------------------------------------
 def _gram(b: Backend, x1: Any, x2: Any, q1: Any, eye: Any) -> Any:
-    """``x1 x2ᵀ``, with ``q1 = ||x1||²`` put exactly where ``eye`` marks x1 = x2."""
+    """``x1 x2ᵀ``, with ``q1 = ||x1||²`` put exactly where the mask ``eye`` marks x1 = x2."""
     gram = b.matmul(x1, b.transpose(x2))
     if eye is not None:  # the angle there is then exactly 0 (see module notes)
-        gram = gram * (1 - eye) + eye * q1[:, None]
+        gram = b.where(eye, q1[:, None], gram)
     return gram
 
 
@@ -208,7 +211,7 @@ def _gram_and_norms(b: Backend, x1: Any, x2: Any) -> tuple[Any, Any, Any]:
     q1, q2 = _sq_norms(b, x1), _sq_norms(b, x2)
     _require_nonzero(b, q1, "x1")
     _require_nonzero(b, q2, "x2")
-    eye = b.eye(x1.shape[0]) if x2 is x1 else None
+    eye = b.eye(x1.shape[0]) > 0 if x2 is x1 else None
     return _gram(b, x1, x2, q1, eye), q1[:, None], q2[None, :]
 
 
@@ -304,12 +307,12 @@ def _recursion(b: Backend, moments: Moments, k: Any, q1: Any, q2: Any, depth: in
                w2: Any, b2: Any, eye: Any) -> tuple[Any, Any]:
     """Dense → (Activation → Dense) × depth on (cross, diag1, diag2) covariances.
 
-    ``eye`` (or None) marks the entries where x1 and x2 are the same input: there
+    ``eye`` (a boolean mask, or None) marks the entries where x1 and x2 are the same input: there
     the cross covariance is reset to the marginal variance after every layer, so
     it cannot drift by an ulp and turn θ = 0 into θ ≈ 1e-8 through the arccos.
     """
     def tie(k: Any, q1: Any) -> Any:
-        return k if eye is None else k * (1 - eye) + eye * q1
+        return k if eye is None else b.where(eye, q1, k)
 
     k, q1, q2 = w2 * k + b2, w2 * q1 + b2, w2 * q2 + b2
     ntk = k
@@ -324,7 +327,7 @@ def _row_blocks(b: Backend, n1: int, n2: int, moments: Moments) -> list[slice]:
     """Row blocks: numpy closed forms run block by block so temporaries stay in cache."""
     if b.name != "numpy" or moments.__name__ == "moments":
         return [slice(0, n1)]
-    rows = max(1, 2**15 // max(n2, 1))
+    rows = max(1, _BLOCK_ENTRIES // max(n2, 1))
     return [slice(r, min(r + rows, n1)) for r in range(0, n1, rows)]
 
 
@@ -372,7 +375,7 @@ def infinite_width(x1: Any, x2: Any = None, *, activation: str | Activation = "r
     d, symmetric = x1.shape[1], x2 is x1
     w2, b2 = b.scalar(W_std) ** 2, b.scalar(b_std) ** 2
     if len(blocks := _row_blocks(b, x1.shape[0], x2.shape[0], moments)) == 1:
-        eye = b.eye(x1.shape[0]) if symmetric else None
+        eye = b.eye(x1.shape[0]) > 0 if symmetric else None
         gram = _gram(b, x1, x2, q1, eye) / d
         nngp, ntk = _recursion(b, moments, gram, q1[:, None] / d, q2[None, :] / d, depth,
                                w2, b2, eye)
@@ -380,8 +383,7 @@ def infinite_width(x1: Any, x2: Any = None, *, activation: str | Activation = "r
         nngp, ntk = np.empty((x1.shape[0], x2.shape[0])), np.empty((x1.shape[0], x2.shape[0]))
         cols = np.arange(x2.shape[0])
         for rows in blocks:
-            eye = (np.arange(rows.start, rows.stop)[:, None] == cols).astype(float) \
-                if symmetric else None
+            eye = (np.arange(rows.start, rows.stop)[:, None] == cols) if symmetric else None
             gram = _gram(b, x1[rows], x2, q1[rows], eye) / d
             nngp[rows], ntk[rows] = _recursion(b, moments, gram, q1[rows, None] / d,
                                                q2[None, :] / d, depth, w2, b2, eye)
