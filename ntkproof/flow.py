@@ -147,16 +147,22 @@ def _shape(p: _Problem, t: np.ndarray, out: np.ndarray, rows: int) -> np.ndarray
     return out.reshape(t.shape + tail)
 
 
+def _apply(m: np.ndarray, factor: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """``m @ (factor[t, :, None] * a)`` for every t as ONE GEMM: (rows, n) @ (n, T·k)."""
+    coef = factor.T[:, :, None] * a[:, None, :]                   # (n, T, k)
+    out = m @ coef.reshape(a.shape[0], -1)                         # (rows, T·k)
+    return out.reshape(m.shape[0], factor.shape[0], a.shape[1]).transpose(1, 0, 2)
+
+
 def _assemble(p: _Problem, t: np.ndarray, lam: np.ndarray, u: np.ndarray,
               decay: np.ndarray, gain: np.ndarray) -> Predictions:
     """Apply per-eigenvalue factors: decay = spectral map of the train error,
     gain = that of K⁻¹(I - decay); both (T, n) over flattened times."""
     a = u.T @ (p.f0 - p.y)                                        # (n, k)
-    train = p.y + u @ (decay[:, :, None] * a)                     # (T, n, k)
+    train = p.y + _apply(u, decay, a)                             # (T, n, k)
     test = None
     if p.kx is not None:
-        test = p.f0x - (p.kx @ u) @ (gain[:, :, None] * a)       # (T, n_test, k)
-        test = _shape(p, t, test, p.kx.shape[0])
+        test = _shape(p, t, p.f0x - _apply(p.kx @ u, gain, a), p.kx.shape[0])
     return Predictions(_shape(p, t, train, p.y.shape[0]), test)
 
 

@@ -323,12 +323,22 @@ def _recursion(b: Backend, moments: Moments, k: Any, q1: Any, q2: Any, depth: in
     return tie(k, q1), ntk
 
 
-def _row_blocks(b: Backend, n1: int, n2: int, moments: Moments) -> list[slice]:
+def _row_blocks(b: Backend, n1: int, n2: int, method: str) -> list[slice]:
     """Row blocks: numpy closed forms run block by block so temporaries stay in cache."""
-    if b.name != "numpy" or moments.__name__ == "moments":
+    if b.name != "numpy" or method != "closed":
         return [slice(0, n1)]
     rows = max(1, _BLOCK_ENTRIES // max(n2, 1))
     return [slice(r, min(r + rows, n1)) for r in range(0, n1, rows)]
+
+
+def _block(b: Backend, moments: Moments, x1: Any, x2: Any, q1: Any, q2: Any, rows: slice,
+           depth: int, w2: Any, b2: Any) -> tuple[Any, Any]:
+    """NNGP and NTK for the rows ``rows`` of x1 against all of x2."""
+    d, eye = x1.shape[1], None
+    if x2 is x1:
+        eye = b.asarray(np.arange(rows.start, rows.stop)[:, None] == np.arange(x2.shape[0])) > 0
+    gram = _gram(b, x1[rows], x2, q1[rows], eye) / d
+    return _recursion(b, moments, gram, q1[rows, None] / d, q2[None, :] / d, depth, w2, b2, eye)
 
 
 def infinite_width(x1: Any, x2: Any = None, *, activation: str | Activation = "relu",
@@ -372,19 +382,8 @@ def infinite_width(x1: Any, x2: Any = None, *, activation: str | Activation = "r
     if b_std == 0:
         _require_nonzero(b, q1, "x1")
         _require_nonzero(b, q2, "x2")
-    d, symmetric = x1.shape[1], x2 is x1
     w2, b2 = b.scalar(W_std) ** 2, b.scalar(b_std) ** 2
-    if len(blocks := _row_blocks(b, x1.shape[0], x2.shape[0], moments)) == 1:
-        eye = b.eye(x1.shape[0]) > 0 if symmetric else None
-        gram = _gram(b, x1, x2, q1, eye) / d
-        nngp, ntk = _recursion(b, moments, gram, q1[:, None] / d, q2[None, :] / d, depth,
-                               w2, b2, eye)
-    else:
-        nngp, ntk = np.empty((x1.shape[0], x2.shape[0])), np.empty((x1.shape[0], x2.shape[0]))
-        cols = np.arange(x2.shape[0])
-        for rows in blocks:
-            eye = (np.arange(rows.start, rows.stop)[:, None] == cols) if symmetric else None
-            gram = _gram(b, x1[rows], x2, q1[rows], eye) / d
-            nngp[rows], ntk[rows] = _recursion(b, moments, gram, q1[rows, None] / d,
-                                               q2[None, :] / d, depth, w2, b2, eye)
+    parts = [_block(b, moments, x1, x2, q1, q2, rows, depth, w2, b2)
+             for rows in _row_blocks(b, x1.shape[0], x2.shape[0], used)]
+    nngp, ntk = parts[0] if len(parts) == 1 else (np.vstack(p) for p in zip(*parts, strict=True))
     return InfiniteWidthKernel(nngp, ntk, act.name, int(depth), float(W_std), float(b_std), used)

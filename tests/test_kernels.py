@@ -247,3 +247,22 @@ def test_errors_name_the_problem():
         kernels.infinite_width(x, activation="rleu")
     # a zero input is fine with a bias
     assert np.isfinite(kernels.infinite_width(np.zeros((1, 2)), b_std=0.5).ntk).all()
+
+
+def test_torch_backend_matches_numpy():
+    pytest.importorskip("torch")
+    x = generator(12).standard_normal((5, 3))
+    for act in ("relu", "erf"):
+        ref = kernels.infinite_width(x, activation=act, depth=2, b_std=0.1)
+        got = kernels.infinite_width(x, activation=act, depth=2, b_std=0.1, backend="torch")
+        assert np.allclose(got.ntk.numpy(), ref.ntk, rtol=1e-13, atol=0)
+
+
+def test_modules_do_not_import_torch():
+    import subprocess
+    import sys
+
+    code = ("import sys, ntkproof.kernels, ntkproof.flow, ntkproof.data, ntkproof.quadrature; "
+            "print('torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
