@@ -261,8 +261,10 @@ def test_torch_backend_matches_numpy():
 def test_modules_do_not_import_torch():
     import subprocess
     import sys
+    from pathlib import Path
 
     code = ("import sys, ntkproof.kernels, ntkproof.flow, ntkproof.data, ntkproof.quadrature; "
             "print('torch' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parents[1])
     assert out.stdout.strip() == "False"
