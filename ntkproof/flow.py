@@ -38,12 +38,16 @@ import numpy as np
 import scipy.linalg
 from scipy.integrate import solve_ivp
 
+from .backends import tolerance_for
 from .errors import InvalidArgument, NonFiniteError, ShapeError, SingularKernelError
 
 __all__ = ["Predictions", "gradient_flow", "gradient_descent", "kernel_regression",
            "gradient_flow_ode", "max_learning_rate"]
 
 _EPS = np.finfo(np.float64).eps
+#: Relative slack for "symmetric" and "positive semi-definite": the float64 row of the
+#: tolerance table (kernels arrive from sums of many products and carry that roundoff).
+_RTOL = tolerance_for("numpy", "float64").rtol
 
 
 class Predictions(NamedTuple):
@@ -84,7 +88,7 @@ def _check_symmetric(k: np.ndarray) -> None:
     if k.ndim != 2 or k.shape[0] != k.shape[1]:
         raise ShapeError(f"k_train_train must be a square (n, n) matrix, got shape {k.shape}")
     gap = float(np.max(np.abs(k - k.T))) if k.size else 0.0
-    if gap > 1e-10 * max(float(np.max(np.abs(k))), 1e-300):
+    if gap > _RTOL * max(float(np.max(np.abs(k))), 1e-300):
         raise InvalidArgument(f"k_train_train is not symmetric (max |K - Kᵀ| = {gap:.3g}); "
                               "pass a kernel matrix, or symmetrise it with (K + K.T) / 2")
 
@@ -135,7 +139,7 @@ def _times(name: str, t: Any, *, integer: bool = False) -> np.ndarray:
 def _eigh(k: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     lam, u = np.linalg.eigh(k)
     lam_max = max(float(lam[-1]), 0.0) if lam.size else 0.0
-    if lam.size and lam[0] < -1e-10 * max(lam_max, 1e-300) * k.shape[0]:
+    if lam.size and lam[0] < -_RTOL * max(lam_max, 1e-300) * k.shape[0]:
         raise InvalidArgument(
             f"k_train_train is not positive semi-definite: smallest eigenvalue {lam[0]:.3g} "
             f"(largest {lam_max:.3g}); the flow would diverge. Check the kernel")
