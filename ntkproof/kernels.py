@@ -34,6 +34,8 @@ covariance divided by the input dimension, ``K_0 = x1 x2ᵀ / d``, ``Θ_0 = 0``,
 where ``(u, v) ~ N(0, [[K(x1,x1), K], [K, K(x2,x2)]])``. ``depth`` counts hidden
 layers: ``depth = 1`` is the two-layer network, and with ``W_std = 1``,
 ``b_std = 0`` its NTK at inputs ``√d·x`` equals :func:`two_layer_relu_ntk` at ``x``.
+Arora et al.'s (2019) ReLU NTK ``Θ^{(L)}`` (c_σ = 2, no bias, first layer without
+``1/√d``) is ``infinite_width(x·sqrt(d/2), depth=L, W_std=sqrt(2)).ntk``.
 
 Numerics: the angle ``arccos(K / sqrt(K11 K22))`` is ill-conditioned next to
 ``±1`` (a relative error ε in the ratio moves θ by ``sqrt(2ε)``). When ``x2`` is

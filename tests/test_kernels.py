@@ -278,3 +278,26 @@ def test_every_catalogue_activation_matches_monte_carlo(activation):
     (nngp, nngp_se), (ntk, ntk_se) = _replicates(
         _mlp_kernels, x, get_activation(activation), 1, 1.2, 0.3, 2**14, 32, seed=21)
     assert _agrees(nngp, nngp_se, k.nngp) and _agrees(ntk, ntk_se, k.ntk)
+
+
+@pytest.mark.parametrize("depth", [1, 2, 3])
+def test_arora_normalisation_is_a_rescaling(depth):
+    """Arora et al. 2019's unit-input ReLU recursion (c_σ = 2), written out independently:
+    ρ_h = κ1(ρ_{h-1}), Θ_h = Θ_{h-1} κ0(ρ_{h-1}) + ρ_h, equals infinite_width at
+    inputs x·sqrt(d/2) with W_std = sqrt(2)."""
+    x = unit_vectors(generator(30), 5, 4)
+
+    def kappa0(u):
+        return (np.pi - np.arccos(u)) / np.pi
+
+    def kappa1(u):
+        return (np.sqrt(1 - u * u) + (np.pi - np.arccos(u)) * u) / np.pi
+
+    rho = np.clip(x @ x.T, -1, 1)
+    np.fill_diagonal(rho, 1.0)
+    theta = rho.copy()
+    for _ in range(depth):
+        theta, rho = theta * kappa0(rho) + kappa1(rho), np.clip(kappa1(rho), -1, 1)
+    ours = kernels.infinite_width(x * np.sqrt(2), depth=depth, W_std=np.sqrt(2)).ntk
+    assert np.allclose(ours, theta, rtol=1e-13, atol=0)
+    assert not np.allclose(kernels.infinite_width(x * 2, depth=depth).ntk, theta, rtol=1e-3)
