@@ -64,7 +64,9 @@ from .quadrature import gaussian_expectation
 __all__ = ["arccos_kernel", "two_layer_relu_ntk", "gaussian_moments", "infinite_width",
            "InfiniteWidthKernel", "CLOSED_FORM_ACTIVATIONS"]
 
-#: Entries per row block of the numpy closed-form recursion (keeps temporaries in cache).
+#: Entries per row block of the numpy closed-form recursion. 8192 float64 (64 KiB) per
+#: temporary: measured 4-5x faster than 32768 per block, most likely because arrays
+#: under glibc's 128 KiB mmap threshold are recycled from the heap, not page-faulted.
 _BLOCK_ENTRIES = 2**13
 
 Moments = Callable[[Backend, Any, Any, Any], tuple[Any, Any, Any, Any]]
