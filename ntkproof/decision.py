@@ -110,7 +110,7 @@ def check_finite(observations: Sequence[Observation]) -> None:
                 f"params={_jsonable(ob.params)}; the computation overflowed or divided by zero")
 
 
-def tightness_summary(ratios: Sequence[float], known_sup: float | None = None) -> dict[str, Any]:
+def tightness_summary(ratios: Sequence[float] | np.ndarray, known_sup: float | None = None) -> dict[str, Any]:
     """max, median and p90 of the ratios (and the known supremum when given)."""
     r = np.asarray([x for x in ratios if np.isfinite(x)], dtype=float)
     out: dict[str, Any] = {}
@@ -267,7 +267,7 @@ def fit_rate(xs: Sequence[float], errors: Sequence[Sequence[float]], *, seed: in
         raise InvalidArgument(
             f"rate: need at least 4 values spanning at least 16x, got {list(xs_a)}")
     errs = [np.asarray(e, dtype=float) for e in errors]
-    for x, e in zip(xs_a, errs):
+    for x, e in zip(xs_a, errs, strict=True):
         if e.size == 0 or not np.all(np.isfinite(e)) or np.any(e <= 0):
             raise NonFiniteError(
                 f"rate: errors at x={x:g} must be finite and positive, got {e.tolist()}")

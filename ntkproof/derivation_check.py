@@ -109,7 +109,8 @@ class _Side:
     """Compiled evaluators of one expression, per witness choice, plus its terms."""
 
     def __init__(self, expr: sp.Expr, symbols: list[sp.Symbol]) -> None:
-        self.expr, self.symbols, self.cache = expr, symbols, {}
+        self.expr, self.symbols = expr, symbols
+        self.cache: dict[Any, Any] = {}
 
     def evaluator(self, key: tuple, choice: Mapping) -> Any:
         if key not in self.cache:
@@ -190,7 +191,7 @@ def _result(index: int, step: Step, closure: Closure, stats: dict) -> StepResult
         note += "; no point could be evaluated numerically: " + stats["note"]
     elif stats["note"]:
         note += "; " + stats["note"]
-    worst = stats["worst"] or (False, {}, None, None)
+    worst: Any = stats["worst"] or (False, {}, None, None)
     return StepResult(index=index, statement=step.statement, justification=step.justification,
                       method=step.method, symbolic=closure.status, numeric=numeric,
                       max_error=stats["err"], worst_point=worst[1], status=status, note=note,

@@ -70,7 +70,7 @@ class Box(Space):
         return np.array([params[k] for k in self.bounds], dtype=float)
 
     def from_vector(self, vec: np.ndarray, template: Params) -> Params:
-        return {k: float(v) for k, v in zip(self.bounds, vec)}
+        return {k: float(v) for k, v in zip(self.bounds, vec, strict=True)}
 
     def project(self, params: Params) -> Params:
         return {k: float(np.clip(params[k], lo, hi)) for k, (lo, hi) in self.bounds.items()}

@@ -87,7 +87,8 @@ class NtkSession:
     def select(self, config: pytest.Config, items: list[pytest.Item]) -> None:
         if not self.selectors:
             return
-        keep, drop = [], []
+        keep: list[pytest.Item] = []
+        drop: list[pytest.Item] = []
         for item in items:
             info = claim_info_of(item)
             (keep if info and matches(info.id, self.selectors) else drop).append(item)
@@ -148,7 +149,7 @@ class NtkSession:
             if key == "ntk_record":
                 from .report.format import tightness_text
 
-                rec = json.loads(value)
+                rec = json.loads(str(value))
                 rec.setdefault("checks", [])
                 text = tightness_text(rec)
                 twin = "  (twin: rejected)" if rec.get("twin_of") and rec[

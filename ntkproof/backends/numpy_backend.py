@@ -30,17 +30,38 @@ class NumpyBackend(Backend):
     def to_numpy(self, x: Any) -> np.ndarray:
         return np.asarray(x, dtype=np.float64)
 
-    exp = staticmethod(np.exp)
-    log = staticmethod(np.log)
-    log1p = staticmethod(np.log1p)
-    tanh = staticmethod(np.tanh)
-    erf = staticmethod(special.erf)
-    sqrt = staticmethod(np.sqrt)
-    abs = staticmethod(np.abs)
-    sin = staticmethod(np.sin)
-    cos = staticmethod(np.cos)
-    sigmoid = staticmethod(special.expit)
-    maximum = staticmethod(np.maximum)
+    def exp(self, x: Any) -> Any:
+        return np.exp(x)
+
+    def log(self, x: Any) -> Any:
+        return np.log(x)
+
+    def log1p(self, x: Any) -> Any:
+        return np.log1p(x)
+
+    def tanh(self, x: Any) -> Any:
+        return np.tanh(x)
+
+    def erf(self, x: Any) -> Any:
+        return special.erf(x)
+
+    def sqrt(self, x: Any) -> Any:
+        return np.sqrt(x)
+
+    def abs(self, x: Any) -> Any:
+        return np.abs(x)
+
+    def sin(self, x: Any) -> Any:
+        return np.sin(x)
+
+    def cos(self, x: Any) -> Any:
+        return np.cos(x)
+
+    def sigmoid(self, x: Any) -> Any:
+        return special.expit(x)
+
+    def maximum(self, x: Any, y: Any) -> Any:
+        return np.maximum(x, y)
 
     def arccos(self, x: Any) -> Any:
         return np.arccos(np.clip(x, -1.0, 1.0))

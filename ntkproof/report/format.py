@@ -43,7 +43,7 @@ def tightness_text(claim: dict[str, Any]) -> str:
     if kind == "separation" and "max" in t:
         return f"gap {fmt_num(t['max'], 3)}"
     if kind == "derivation":
-        steps = next((c["data"].get("derivation", {}).get("steps", [])
+        steps: list[Any] = next((c["data"].get("derivation", {}).get("steps", [])
                       for c in claim.get("checks", []) if c["kind"] == "derivation"), [])
         return f"{len(steps)} steps checked" if steps else ""
     return ""
