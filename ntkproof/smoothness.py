@@ -3,6 +3,10 @@ r"""Smoothness constants β_σ = sup_z |σ''(z)|, derived exactly, as objects.
 Prop. 4.1 (Telgarsky's notes) needs |σ''| <= β; theorem files import β from
 here (:func:`smoothness_constant`), never a second copy.
 
+Point evaluations in the steps are unevaluated ``Subs`` objects and maxima are
+unevaluated ``Max``, so each step shows (and the checker closes) the computation
+itself rather than a result sympy already folded to ``0 == 0`` at construction.
+
 Route for sigmoid, tanh, softplus, erf and GELU (critical points). With a
 substitution x = φ(z) (φ = sigmoid, tanh or the identity, strictly
 increasing), sympy writes σ''' = W(φ(z)) · Π_i (φ(z) - x_i) with W free of
@@ -117,21 +121,21 @@ def _critical_derivation(act: Activation) -> tuple[Derivation, sp.Expr, tuple]:
         Step(sp.diff(phi, Z), ">", 0, "φ is strictly increasing, so φ(z) = x_i iff z = z_i; "
                                       f"with the two steps above, {{{crit}}} is the critical set"),
     ]
-    steps += [Step(phi.subs(Z, z0), "==", r, f"φ(z_i) = x_i at z_i = {z0}")
+    steps += [Step(sp.Subs(phi, Z, z0), "==", r, f"φ(z_i) = x_i at z_i = {z0}")
               for z0, r in zip(zs, xs, strict=True)]
-    steps += [Step(d3.subs(Z, z0), "==", 0, f"σ'''({z0}) = 0") for z0 in zs]
-    steps += [Step(d2.subs(Z, z0), "==", v, f"σ'' at the critical point {z0}")
+    steps += [Step(sp.Subs(d3, Z, z0), "==", 0, f"σ'''({z0}) = 0") for z0 in zs]
+    steps += [Step(sp.Subs(d2, Z, z0), "==", v, f"σ'' at the critical point {z0}")
               for z0, v in zip(zs, values, strict=True)]
     steps += [Step(sp.Limit(d2, Z, sp.oo), "==", limits[0], "limit of σ'' at +∞"),
               Step(sp.Limit(d2, Z, -sp.oo), "==", limits[1], "limit of σ'' at -∞")]
-    steps.append(Step(beta, "==", sp.Max(*[sp.Abs(v) for v in values + limits]),
+    steps.append(Step(beta, "==", sp.Max(*[sp.Abs(v) for v in values + limits], evaluate=False),
                       "extreme values: σ'' is continuous with limits at ±∞, so sup|σ''| is "
                       "the largest |σ''| at a critical point or at ±∞"))
     argmax = tuple(z0 for z0, v in zip(zs, values, strict=True)
                    if sp.simplify(sp.Abs(v) - beta) == 0)
     nice = tuple(_nice(z0) for z0 in argmax)
     x_of = dict(zip(zs, xs, strict=True))
-    steps += [Step(phi.subs(Z, n0), "==", x_of[z0], f"φ({n0}) = φ({z0}): the closed form is "
+    steps += [Step(sp.Subs(phi, Z, n0), "==", x_of[z0], f"φ({n0}) = φ({z0}): the closed form is "
                    "the same critical point (φ is injective)")
               for z0, n0 in zip(argmax, nice, strict=True) if z0 != n0]
     title = f"β = sup|σ''| = {beta} for {act.name} (critical points {crit})"
@@ -149,8 +153,8 @@ def _silu_derivation(act: Activation) -> tuple[Derivation, sp.Expr, tuple]:
     half = sp.Rational(1, 2)
     steps: list[Step] = [
         Step(d2.subs(Z, -Z), "==", d2, "σ'' is even, so sup over R = sup over x >= 0"),
-        Step(act.derivative_expr(3).subs(Z, 0), "==", 0, "σ'''(0) = 0 (0 is critical)"),
-        Step(d2.subs(Z, 0), "==", half, "σ''(0) = 1/2 attains the bound"),
+        Step(sp.Subs(act.derivative_expr(3), Z, 0), "==", 0, "σ'''(0) = 0 (0 is critical)"),
+        Step(sp.Subs(d2, Z, 0), "==", half, "σ''(0) = 1/2 attains the bound"),
         *chain(d2x, ("<=", 2 * s * (1 - s), "x (1 - 2 s(x)) <= 0 for x >= 0", {"method": "nonnegative"}),
                ("<=", half, "s (1 - s) <= 1/4", {"method": "nonnegative"})),
         Step(d2x, "<=", half, "σ'' <= 1/2 on x >= 0", method="transitive", uses=(4, 5)),
@@ -170,7 +174,7 @@ def _silu_derivation(act: Activation) -> tuple[Derivation, sp.Expr, tuple]:
                (">=", 0, "by step 12 (G > 0)", {"method": "hypothesis", "hypothesis": 12})),
         Step(d2x + half, ">=", 0, "σ'' >= -1/2 on x >= 0", method="transitive",
              uses=(13, 14, 15)),
-        Step(half, "==", sp.Max(d2.subs(Z, 0), half), "β = 1/2: |σ''| <= 1/2 (steps 6, 16 "
+        Step(half, "==", sp.Max(sp.Subs(d2, Z, 0), half, evaluate=False), "β = 1/2: |σ''| <= 1/2 (steps 6, 16 "
              "and parity) and σ''(0) = 1/2 (step 3)"),
     ]
     domain = {Z: (-8.0, 8.0), x: (0.0, 8.0)}
