@@ -78,6 +78,17 @@ class _Progress:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         self.session.progress(report)
 
+    def pytest_report_teststatus(self, report: pytest.TestReport,
+                                 config: pytest.Config) -> tuple[str, str, str] | None:
+        """With per-claim progress lines, drop pytest's own progress letter."""
+        if not self.session.show_progress or report.when not in ("setup", "call"):
+            return None
+        if not any(key == "ntk_record" for key, _ in report.user_properties):
+            return None
+        if report.when == "setup" and not report.skipped:
+            return None
+        return report.outcome, "", report.outcome.upper()
+
 
 @pytest.hookimpl(trylast=True)
 def pytest_sessionstart(session: pytest.Session) -> None:
