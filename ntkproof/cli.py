@@ -49,13 +49,22 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--theorems", default="theorems", metavar="DIR",
                    help="folder of theorem files (default: ./theorems)")
     r = sub.add_parser("report", help="re-render report.json/.md/.html from stored records, "
-                                      "or merge runs (--merge)")
+                                      "or merge runs (--merge)",
+                       description="ntkproof report DIR re-renders a run (or merged report) "
+                                   "folder; ntkproof report --merge DIR DIR ... --out DIR merges "
+                                   "runs of several backends into one report with a claim x "
+                                   "backend matrix.")
     r.add_argument("dir", metavar="DIR", nargs="?", help="run folder to re-render")
     r.add_argument("--merge", nargs="+", metavar="DIR",
                    help="run folders to merge into one report with a claim x backend matrix")
     r.add_argument("--out", metavar="DIR", help="folder of the merged report (with --merge)")
     d = sub.add_parser("diff", help="claims whose verdict, tightness or rate changed; "
-                                    "exit 1 on a verdict regression")
+                                    "exit 1 on a verdict regression",
+                       description="List claims whose verdict changed, or whose tightness (max) "
+                                   "or fitted rate moved by more than --threshold (relative). "
+                                   "Exit 1 on a verdict regression: a passing claim no longer "
+                                   "passing, a claim becoming FALSIFIED or ERROR, or a falsified "
+                                   "twin no longer FALSIFIED; else 0.")
     d.add_argument("old", metavar="OLD", help="run folder, merged report folder or report.json")
     d.add_argument("new", metavar="NEW", help="run folder, merged report folder or report.json")
     d.add_argument("--threshold", type=float, default=0.05, metavar="REL",
