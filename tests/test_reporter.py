@@ -229,6 +229,8 @@ def test_diff_exits_nonzero_on_an_injected_regression(tmp_path, capsys):
     assert re.search(r"REGRESSION\s+thm0.twin_bound\s+verdict FALSIFIED -> HOLDS", out)
     assert main(["diff", str(old), str(old)]) == 0
     assert "0 regressions" in capsys.readouterr().out
+    assert main(["diff", str(old), str(tmp_path)]) == 2
+    assert "not an ntkproof run directory" in capsys.readouterr().err
 
 
 def test_diff_lists_moved_tightness_and_rates_beyond_the_threshold(tmp_path):

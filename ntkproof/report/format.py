@@ -145,7 +145,8 @@ def worst_case_text(claim: dict[str, Any]) -> str:
         return ""
     params = ", ".join(f"{k}={fmt_num(v, 6)}" for k, v in (wc.get("params") or {}).items())
     return (f"{params}; lhs={fmt_num(wc.get('lhs'), 8)}, rhs={fmt_num(wc.get('rhs'), 8)}, "
-            f"ratio={fmt_num(wc.get('ratio'), 8)}, seed {wc.get('seed')}")
+            f"ratio={fmt_num(wc.get('ratio'), 8)}"
+            + (f", seed {wc['seed']}" if wc.get("seed") is not None else ""))
 
 
 def derivation_steps(claim: dict[str, Any]) -> list[dict[str, Any]]:

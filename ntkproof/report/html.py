@@ -67,6 +67,11 @@ def _claim_badge(c: dict[str, Any]) -> str:
     return _badge(c["verdict"], bool(c.get("twin_of")) and c["verdict"] == "FALSIFIED")
 
 
+def _matrix_badge(row: dict[str, Any], column: str) -> str:
+    verdict = row["verdicts"].get(column)
+    return _badge(verdict, bool(row.get("twin_of")) and verdict == "FALSIFIED")
+
+
 def _table(head: list[str], rows: list[str]) -> str:
     th = "".join(f"<th>{_e(h)}</th>" for h in head)
     return f"<table><thead><tr>{th}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
@@ -126,7 +131,7 @@ def _summary_table(report: dict[str, Any]) -> str:
         m = report["merged"]["matrix"]
         rows = [f"<tr class='{'' if r['agree'] else 'disagree'}'><td><a href='#{_e(r['id'])}'>"
                 f"<code>{_e(r['id'])}</code></a></td>"
-                + "".join(f"<td>{_badge(r['verdicts'].get(col))}</td>" for col in m["columns"])
+                + "".join(f"<td>{_matrix_badge(r, col)}</td>" for col in m["columns"])
                 + f"<td>{'yes' if r['agree'] else '<b>no</b>'}</td></tr>" for r in m["rows"]]
         return _table(["claim", *m["columns"], "agree"], rows)
     rows = [f"<tr><td><a href='#{_e(c['id'])}'><code>{_e(c['id'])}</code></a></td>"

@@ -52,7 +52,7 @@ def statement_svg(latex: str) -> bytes | None:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # zero-height boxes divide by 0
-            mathtext.math_to_image(f"${body}$", buf, prop=FontProperties(size=13), format="svg")
+            mathtext.math_to_image(f"${body}$", buf, prop=FontProperties(size=15), format="svg")
     except (ValueError, RuntimeError, KeyError):  # a parse error: the raw text is shown
         return None
     svg = buf.getvalue()
