@@ -103,8 +103,21 @@ def test_plots_are_embedded_pngs_and_statements_typeset(rendered):
         assert raw.startswith(PNG) and len(raw) > 2000
     svgs = re.findall(r"data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)", html)
     assert svgs and all(b"<svg" in base64.b64decode(s) for s in svgs)
-    assert sorted(p.name for p in (run / "plots").iterdir()) == sorted(
+    assert sorted(p.name for p in (run / "plots").glob("*.png")) == sorted(
         f"{cid}.png" for cid in PLOTTED)
+
+
+def test_rerendering_reuses_unchanged_plots_and_redraws_changed_ones(tmp_path):
+    write_run(tmp_path, theorems=1)
+    write_report(tmp_path)
+    rate, bound = tmp_path / "plots" / "thm0.rate.png", tmp_path / "plots" / "thm0.bound.png"
+    rate.write_bytes(rate.read_bytes() + b"kept")
+    bound.write_bytes(bound.read_bytes() + b"kept")
+    index = json.loads((tmp_path / "plots" / "index.json").read_text())
+    index["thm0.bound"] = "stale"
+    (tmp_path / "plots" / "index.json").write_text(json.dumps(index))
+    write_report(tmp_path)
+    assert rate.read_bytes().endswith(b"kept") and not bound.read_bytes().endswith(b"kept")
 
 
 def test_markdown_lists_claims_with_math_and_linked_plots(rendered):

@@ -98,7 +98,7 @@ def render_files(report: dict[str, Any], out_dir: str | os.PathLike[str]) -> Non
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     (out / "report.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
-    plots = render_plots(report)
+    plots = render_plots(report, reuse=out / "plots")
     files = plots.write(out / "plots")
     (out / "report.md").write_text(render_markdown(report, plots, files), encoding="utf-8")
     (out / "report.html").write_text(render_html(report, plots), encoding="utf-8")

@@ -13,11 +13,17 @@ In a merged report the backends of one claim share a figure, one colour each.
 matplotlib is imported here lazily, through the object API and the Agg canvas
 (no pyplot, no global backend switch), so ``import ntkproof`` never loads it.
 Without matplotlib, :func:`render_plots` returns no images and says why.
+
+Re-rendering reuses a stored PNG when nothing it depends on changed: the folder
+keeps ``index.json``, a hash per claim id of the claim's records, this module's
+source and the matplotlib version.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 import math
 import re
 from dataclasses import dataclass, field
@@ -41,13 +47,14 @@ class Plots:
 
     images: dict[str, bytes] = field(default_factory=dict)
     off: str | None = None
+    keys: dict[str, str] = field(default_factory=dict)
 
     def write(self, folder: Path) -> dict[str, str]:
         """Write the images into ``folder`` (stale PNGs removed); paths relative to
         the report folder by claim id."""
         if folder.is_dir():
-            for old in folder.glob("*.png"):
-                old.unlink()
+            for old in [*folder.glob("*.png"), folder / "index.json"]:
+                old.unlink(missing_ok=True)
         if not self.images:
             return {}
         folder.mkdir(parents=True, exist_ok=True)
@@ -56,6 +63,7 @@ class Plots:
             name = plot_file_name(cid)
             (folder / name).write_bytes(png)
             out[cid] = f"{folder.name}/{name}"
+        (folder / "index.json").write_text(json.dumps(self.keys, indent=1), encoding="utf-8")
         return out
 
 
@@ -63,35 +71,57 @@ def plot_file_name(claim_id: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]", "_", claim_id) + ".png"
 
 
-def render_plots(report: dict[str, Any]) -> Plots:
-    """One figure per claim id that has data to plot."""
+def render_plots(report: dict[str, Any], reuse: Path | None = None) -> Plots:
+    """One figure per claim id that has data to plot; ``reuse``: a plots folder
+    written before, whose images are kept where their inputs did not change."""
     try:
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
+        import matplotlib
     except ImportError:
         return Plots(off="plots are off: matplotlib is not installed "
                          "(pip install 'ntkproof[plots]')")
     groups: dict[str, list[dict[str, Any]]] = {}
     for c in report["claims"]:
         groups.setdefault(c["id"], []).append(c)
-    images = {}
+    old = _index(reuse)
+    plots = Plots()
+    salt = hashlib.sha1(Path(__file__).read_bytes() + matplotlib.__version__.encode())
     for cid, claims in groups.items():
         series = _series(claims)
-        draw = _DRAW.get(claims[0]["kind"])
-        if draw is None or not series:
+        if claims[0]["kind"] not in _DRAW or not series:
             continue
-        fig = Figure(figsize=_SIZE, dpi=_DPI)
-        FigureCanvasAgg(fig)
-        fig.subplots_adjust(left=0.13, right=0.97, top=0.86, bottom=0.17)
-        ax = fig.add_subplot()
-        ax.tick_params(labelsize=7)
-        draw(ax, series)
-        _plain_ticks(ax)
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=_DPI, metadata={"Software": None},
-                    pil_kwargs={"compress_level": 2})  # level 6 costs a third of a plot
-        images[cid] = buf.getvalue()
-    return Plots(images=images)
+        h = salt.copy()
+        h.update(json.dumps(claims, sort_keys=True, default=str).encode())
+        key = plots.keys[cid] = h.hexdigest()
+        stored = reuse / plot_file_name(cid) if reuse else None
+        if stored and old.get(cid) == key and stored.is_file():
+            plots.images[cid] = stored.read_bytes()
+        else:
+            plots.images[cid] = _figure_png(_DRAW[claims[0]["kind"]], series)
+    return plots
+
+
+def _index(folder: Path | None) -> dict[str, str]:
+    try:
+        return json.loads((folder / "index.json").read_text(encoding="utf-8")) if folder else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def _figure_png(draw: Any, series: Series) -> bytes:
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=_SIZE, dpi=_DPI)
+    FigureCanvasAgg(fig)
+    fig.subplots_adjust(left=0.13, right=0.97, top=0.86, bottom=0.17)
+    ax = fig.add_subplot()
+    ax.tick_params(labelsize=7)
+    draw(ax, series)
+    _plain_ticks(ax)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=_DPI, metadata={"Software": None},
+                pil_kwargs={"compress_level": 2})  # level 6 costs a third of a plot
+    return buf.getvalue()
 
 
 def _plain_ticks(ax: Any) -> None:
