@@ -22,6 +22,7 @@ from .format import (
     expectation,
     fmt_num,
     result_line,
+    steps_summary,
     tightness_text,
     worst_case_text,
 )
@@ -170,11 +171,12 @@ def _claim_html(group: list[dict[str, Any]], images: dict[str, bytes]) -> str:
                    f"src='data:image/png;base64,{data}'>")
     steps = derivation_steps(c)
     if steps:
+        out.append(f"<details><summary>{_e(steps_summary(steps))}</summary>")
         out.append(_table(["step", "statement", "justification", "sympy", "numeric", "status"], [
             f"<tr><td>{_e(s.get('index'))}</td><td><code>{_e(s.get('statement'))}</code></td>"
             f"<td>{_e(s.get('justification', ''))}</td><td>{_e(s.get('symbolic'))}</td>"
             f"<td>{_e(s.get('numeric'))}</td><td>{_badge(s.get('status'))}</td></tr>"
-            for s in steps]))
+            for s in steps]) + "</details>")
     for x in group:
         if x.get("message"):
             label = f" ({x['run_label']})" if x.get("run_label") else ""

@@ -17,6 +17,7 @@ from .format import (
     expectation,
     fmt_num,
     result_line,
+    steps_summary,
     tightness_text,
     worst_case_text,
 )
@@ -114,9 +115,11 @@ def _claim_section(group: list[dict[str, Any]], files: dict[str, str]) -> list[s
         out += [f"![plot of {c['id']}]({files[c['id']]})", ""]
     steps = derivation_steps(c)
     if steps:
+        out += [f"<details><summary>{steps_summary(steps)}</summary>", ""]
         out += _table(["step", "statement", "justification", "sympy", "numeric", "status"],
                       [[s.get("index"), f"`{s.get('statement')}`", s.get("justification", ""),
                         s.get("symbolic"), s.get("numeric"), s.get("status")] for s in steps])
+        out += ["</details>", ""]
     for x in group:
         if x.get("message"):
             label = f" ({x['run_label']})" if x.get("run_label") else ""

@@ -223,7 +223,7 @@ def _plot_bound(ax: Any, series: Series) -> None:
     for label, color, c, d in series:
         t = c.get("tightness") or {}
         ax.hist(d["ratios"], bins=bins, histtype="stepfilled", alpha=0.45, color=color,
-                label=f"{label}: {len(d['ratios'])} ratios, max {t.get('max', float('nan')):.5g}")
+                label=f"{label}: {len(d['ratios'])} ratios, max {t.get('max', float('nan')):.8g}")
         if isinstance(t.get("max"), (int, float)):
             ax.axvline(t["max"], color=color, lw=1, ls=":")
     sup = (series[0][2].get("tightness") or {}).get("known_sup")
