@@ -218,6 +218,10 @@ def cmd_diff(args: argparse.Namespace) -> int:
     from .errors import InvalidArgument
     from .report.diff import diff_paths, format_changes
 
+    if not args.threshold >= 0:
+        print(f"ntkproof: --threshold must be a relative change >= 0 (0.05 = 5%), got "
+              f"{args.threshold}", file=sys.stderr)
+        return 2
     try:
         changes = diff_paths(args.old, args.new, threshold=args.threshold)
     except InvalidArgument as exc:

@@ -120,6 +120,22 @@ def test_rerendering_reuses_unchanged_plots_and_redraws_changed_ones(tmp_path):
     assert rate.read_bytes().endswith(b"kept") and not bound.read_bytes().endswith(b"kept")
 
 
+def test_odd_stored_data_costs_at_most_its_own_plot(tmp_path):
+    from ntkproof.report.plots import render_plots
+
+    report = build_report(write_run(tmp_path, theorems=1))
+    claims = {c["id"]: c for c in report["claims"]}
+    claims["thm0.bound"]["checks"][0]["data"]["ratios"] = [1.0] * 5  # zero-width histogram
+    claims["thm0.rate"]["checks"][0]["data"]["medians"][1] = "nan?"
+    report["claims"] = [claims["thm0.bound"], claims["thm0.rate"]]
+    plots = render_plots(report)
+    assert plots.images["thm0.bound"].startswith(PNG)
+    assert "thm0.rate" not in plots.images and "thm0.rate" in plots.failed
+    from ntkproof.report.html import render_html
+
+    assert "No plot: " in render_html(report, plots)
+
+
 def test_markdown_lists_claims_with_math_and_linked_plots(rendered):
     run, report = rendered
     md = (run / "report.md").read_text()
@@ -243,6 +259,7 @@ def test_diff_exits_nonzero_on_an_injected_regression(tmp_path, capsys):
     assert main(["diff", str(old), str(old)]) == 0
     assert "0 regressions" in capsys.readouterr().out
     assert main(["diff", str(old), str(tmp_path)]) == 2
+    assert main(["diff", str(old), str(new), "--threshold", "-1"]) == 2
     assert "not an ntkproof run directory" in capsys.readouterr().err
 
 

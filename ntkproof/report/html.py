@@ -92,12 +92,13 @@ def render_html(report: dict[str, Any], plots: Any = None) -> str:
     if plots is None or plots.off:
         parts.append(f"<p class='note'>{_e(PLOTS_OFF if plots is not None else 'No plots.')}</p>")
     images = plots.images if plots is not None else {}
+    failed = plots.failed if plots is not None else {}
     rows = {t["theorem"]: t for t in report.get("theorems", [])}
     for theorem, claims in groupby(report["claims"], key=lambda c: c["theorem"]):
         verdict = (rows.get(theorem) or {}).get("verdict")
         parts.append(f"<section id='thm-{_e(theorem)}'><h2>{_e(theorem)} {_badge(verdict)}</h2>")
         for _cid, group in groupby(claims, key=lambda c: c["id"]):
-            parts.append(_claim_html(list(group), images))
+            parts.append(_claim_html(list(group), images, failed))
         parts.append("</section>")
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
@@ -155,7 +156,8 @@ def _theorem_table(report: dict[str, Any]) -> str:
                    "time (s)"], rows)
 
 
-def _claim_html(group: list[dict[str, Any]], images: dict[str, bytes]) -> str:
+def _claim_html(group: list[dict[str, Any]], images: dict[str, bytes],
+               failed: dict[str, str]) -> str:
     c = group[0]
     badges = " ".join(_claim_badge(x) + (f" <span class='label'>{_e(x['run_label'])}</span>"
                                          if x.get("run_label") else "") for x in group)
@@ -169,6 +171,8 @@ def _claim_html(group: list[dict[str, Any]], images: dict[str, bytes]) -> str:
         data = base64.b64encode(images[c["id"]]).decode("ascii")
         out.append(f"<img class='plot' alt='plot of {_e(c['id'])}' "
                    f"src='data:image/png;base64,{data}'>")
+    elif c["id"] in failed:
+        out.append(f"<p class='note'>No plot: {_e(failed[c['id']])}</p>")
     steps = derivation_steps(c)
     if steps:
         out.append(f"<details><summary>{_e(steps_summary(steps))}</summary>")

@@ -46,13 +46,14 @@ def render_markdown(report: dict[str, Any], plots: Any = None,
     lines += ["## Theorems", ""] + _theorem_table(report)
     if plots is not None and plots.off:
         lines += [f"_{PLOTS_OFF}_", ""]
+    failed = getattr(plots, "failed", {})
     rows = {t["theorem"]: t for t in report.get("theorems", [])}
     for theorem, claims in groupby(report["claims"], key=lambda c: c["theorem"]):
         verdict = (rows.get(theorem) or {}).get("verdict")
         lines += [f"## {theorem}", ""] + ([f"Theorem verdict: **{verdict}**", ""] if verdict
                                            else [])
         for _cid, group in groupby(claims, key=lambda c: c["id"]):
-            lines += _claim_section(list(group), files or {})
+            lines += _claim_section(list(group), files or {}, failed)
     return "\n".join(lines) + "\n"
 
 
@@ -98,7 +99,8 @@ def _theorem_table(report: dict[str, Any]) -> list[str]:
                    "time (s)"], rows)
 
 
-def _claim_section(group: list[dict[str, Any]], files: dict[str, str]) -> list[str]:
+def _claim_section(group: list[dict[str, Any]], files: dict[str, str],
+                   failed: dict[str, str]) -> list[str]:
     c = group[0]
     verdicts = ", ".join(f"{x['verdict']} ({x['run_label']})" if x.get("run_label")
                          else x["verdict"] for x in group)
@@ -113,6 +115,8 @@ def _claim_section(group: list[dict[str, Any]], files: dict[str, str]) -> list[s
     out.append("")
     if c["id"] in files:
         out += [f"![plot of {c['id']}]({files[c['id']]})", ""]
+    elif c["id"] in failed:
+        out += [f"_No plot: {failed[c['id']]}_", ""]
     steps = derivation_steps(c)
     if steps:
         out += [f"<details><summary>{steps_summary(steps)}</summary>", ""]

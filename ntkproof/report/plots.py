@@ -48,6 +48,7 @@ class Plots:
     images: dict[str, bytes] = field(default_factory=dict)
     off: str | None = None
     keys: dict[str, str] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)  # claim id -> why its plot is missing
 
     def write(self, folder: Path) -> dict[str, str]:
         """Write the images into ``folder`` (stale PNGs removed); paths relative to
@@ -96,7 +97,12 @@ def render_plots(report: dict[str, Any], reuse: Path | None = None) -> Plots:
         if stored and old.get(cid) == key and stored.is_file():
             plots.images[cid] = stored.read_bytes()
         else:
-            plots.images[cid] = _figure_png(_DRAW[claims[0]["kind"]], series)
+            try:
+                plots.images[cid] = _figure_png(_DRAW[claims[0]["kind"]], series)
+            except (ValueError, TypeError, KeyError, OverflowError) as exc:
+                # odd stored data must cost one plot, never the report
+                plots.failed[cid] = f"{type(exc).__name__}: {exc}"
+                del plots.keys[cid]
     return plots
 
 
@@ -219,6 +225,8 @@ def _plot_bound(ax: Any, series: Series) -> None:
     logx = _ratios_log_scale([d["ratios"] for _, _, _, d in series])
     flat = [x for _, _, _, d in series for x in d["ratios"]] + [1.0]
     lo, hi = min(flat), max(flat)
+    if hi - lo < 1e-9 * max(abs(hi), 1.0):  # every ratio equal to 1: give the bins a width
+        lo, hi = lo - 0.05, hi + 0.05
     bins = np.geomspace(lo, hi, 31) if logx else np.linspace(lo, hi, 31)
     for label, color, c, d in series:
         t = c.get("tightness") or {}
