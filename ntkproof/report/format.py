@@ -4,11 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["fmt_num", "tightness_text", "expectation", "banner", "detail_lines",
-           "worst_case_text", "derivation_steps", "steps_summary", "result_line", "PLOTS_OFF"]
-
-#: What the report says when matplotlib is missing.
-PLOTS_OFF = "Plots are off: matplotlib is not installed (pip install 'ntkproof[plots]')."
+__all__ = ["fmt_num", "ratio_text", "tightness_text", "expectation", "banner"]
 
 
 def fmt_num(x: Any, digits: int = 4) -> str:
@@ -17,6 +13,13 @@ def fmt_num(x: Any, digits: int = 4) -> str:
     if isinstance(x, (int, float)):
         return f"{x:.{digits}g}"
     return str(x)
+
+
+def ratio_text(x: Any) -> str:
+    """A ratio with enough digits to tell 1 - 1e-9 from 1."""
+    if isinstance(x, (int, float)) and 0.9999 < x < 1:
+        return f"1 - {1 - x:.1e}"
+    return fmt_num(x, 8)
 
 
 def tightness_text(claim: dict[str, Any]) -> str:
@@ -33,14 +36,14 @@ def tightness_text(claim: dict[str, Any]) -> str:
     if kind == "identity" and "max" in t:
         return f"max rel. error {fmt_num(t['max'], 3)}"
     if kind == "bound" and "max" in t:
-        text = f"max ratio {fmt_num(t['max'], 8)}"
-        if "known_sup" in t and isinstance(t.get("max"), (int, float)) and t["known_sup"]:
+        text = f"max ratio {ratio_text(t['max'])}"
+        if "known_sup" in t and isinstance(t.get("max"), (int, float)):
             text += f" ({100 * t['max'] / t['known_sup']:.1f}% of sup {t['known_sup']:g})"
         return text
     if kind == "separation" and "max" in t:
         return f"gap {fmt_num(t['max'], 3)}"
     if kind == "derivation":
-        steps = next((c["data"].get("derivation", {}).get("steps", [])
+        steps: list[Any] = next((c["data"].get("derivation", {}).get("steps", [])
                       for c in claim.get("checks", []) if c["kind"] == "derivation"), [])
         return f"{len(steps)} steps checked" if steps else ""
     return ""
@@ -61,6 +64,15 @@ def banner(report: dict[str, Any]) -> str:
     return ""
 
 
+# -- the reporter's phrases (report.md, report.html) ---------------------------
+
+__all__ += ["detail_lines", "worst_case_text", "derivation_steps", "steps_summary",
+            "result_line", "PLOTS_OFF"]
+
+#: What the report says when matplotlib is missing.
+PLOTS_OFF = "Plots are off: matplotlib is not installed (pip install 'ntkproof[plots]')."
+
+
 def result_line(report: dict[str, Any]) -> str:
     """'PASSED — HOLDS 3, FALSIFIED 1 (4 claims; twins falsified 1/1; 2.1 s)'."""
     s = report["summary"]
@@ -76,7 +88,7 @@ def result_line(report: dict[str, Any]) -> str:
 def _bound_lines(t: dict[str, Any]) -> list[str]:
     if not isinstance(t.get("max"), (int, float)):
         return []
-    line = (f"ratio lhs/rhs: max {fmt_num(t['max'], 8)}, median {fmt_num(t.get('median'))}, "
+    line = (f"ratio lhs/rhs: max {ratio_text(t['max'])}, median {fmt_num(t.get('median'))}, "
             f"p90 {fmt_num(t.get('p90'))}")
     if t.get("known_sup"):
         line += (f"; known supremum {t['known_sup']:g}: the search reached "
