@@ -91,8 +91,10 @@ def _bound_lines(t: dict[str, Any]) -> list[str]:
     line = (f"ratio lhs/rhs: max {ratio_text(t['max'])}, median {fmt_num(t.get('median'))}, "
             f"p90 {fmt_num(t.get('p90'))}")
     if t.get("known_sup"):
-        line += (f"; known supremum {t['known_sup']:g}: the search reached "
-                 f"{100 * t['max'] / t['known_sup']:.2f}% of it")
+        reached = t["max"] / t["known_sup"]
+        line += f"; known supremum {t['known_sup']:g}: " + (
+            f"the search reached {100 * reached:.2f}% of it" if not 0.9999 < reached < 1
+            else f"the search reached it to within {1 - reached:.1e} (relative)")
     return [line]
 
 
