@@ -1,9 +1,12 @@
-"""The ``ntkproof`` command line: list, verify, report.
+"""The ``ntkproof`` command line: list, verify, report, diff.
 
 ``ntkproof verify`` runs the theorem files through pytest with the plugin and
 writes ``report.json``, ``report.md`` and ``report.html`` into ``--out``
 (default ``reports/latest``). Exit status 0 iff no claim other than a
 falsified twin is FALSIFIED or ERROR and every falsified twin is FALSIFIED.
+``ntkproof report --merge A B --out M`` merges runs into one report with a
+claim × backend matrix; ``ntkproof diff OLD NEW`` exits 1 on a verdict
+regression.
 """
 
 from __future__ import annotations
@@ -45,8 +48,28 @@ def _parser() -> argparse.ArgumentParser:
                    help="parallel pytest-xdist workers (default 1)")
     v.add_argument("--theorems", default="theorems", metavar="DIR",
                    help="folder of theorem files (default: ./theorems)")
-    r = sub.add_parser("report", help="re-render report.json/.md/.html from stored records")
-    r.add_argument("dir", metavar="DIR")
+    r = sub.add_parser("report", help="re-render report.json/.md/.html from stored records, "
+                                      "or merge runs (--merge)",
+                       description="ntkproof report DIR re-renders a run (or merged report) "
+                                   "folder; ntkproof report --merge DIR DIR ... --out DIR merges "
+                                   "runs of several backends into one report with a claim x "
+                                   "backend matrix.")
+    r.add_argument("dir", metavar="DIR", nargs="?", help="run folder to re-render")
+    r.add_argument("--merge", nargs="+", metavar="DIR",
+                   help="run folders to merge into one report with a claim x backend matrix")
+    r.add_argument("--out", metavar="DIR", help="folder of the merged report (with --merge)")
+    d = sub.add_parser("diff", help="claims whose verdict, tightness or rate changed; "
+                                    "exit 1 on a verdict regression",
+                       description="List claims whose verdict changed, or whose tightness (max) "
+                                   "or fitted rate moved by more than --threshold (relative). "
+                                   "Exit 1 on a verdict regression: a passing claim no longer "
+                                   "passing, a claim becoming FALSIFIED or ERROR, or a falsified "
+                                   "twin no longer FALSIFIED; else 0.")
+    d.add_argument("old", metavar="OLD", help="run folder, merged report folder or report.json")
+    d.add_argument("new", metavar="NEW", help="run folder, merged report folder or report.json")
+    d.add_argument("--threshold", type=float, default=0.05, metavar="REL",
+                   help="relative change of tightness (max) or fitted rate worth listing "
+                        "(default 0.05)")
     return p
 
 
@@ -157,6 +180,7 @@ def _print_summary(report: dict, out: Path) -> None:
     print("\nclaim".ljust(51) + "verdict".ljust(14) + "tightness / rate")
     for c in report["claims"]:
         extra = f"  ({expectation(c)})" if c.get("twin_of") else ""
+        extra += f"  [{c['run_label']}]" if c.get("run_label") else ""
         print(f"{c['id']:<50}{c['verdict']:<14}{tightness_text(c)}{extra}")
     s = report["summary"]
     print("\n" + ", ".join(f"{k}: {v}" for k, v in s["by_verdict"].items())
@@ -173,14 +197,39 @@ def _print_summary(report: dict, out: Path) -> None:
 def cmd_report(args: argparse.Namespace) -> int:
     from .errors import InvalidArgument
     from .report import write_report
+    from .report.merge import write_merged
 
+    if bool(args.merge) == bool(args.dir) or bool(args.merge) != bool(args.out):
+        print("ntkproof: use 'ntkproof report DIR' or 'ntkproof report --merge DIR DIR ... "
+              "--out DIR'", file=sys.stderr)
+        return 2
+    command = "ntkproof " + " ".join(shlex.quote(a) for a in args.argv)
     try:
-        report = write_report(args.dir)
+        report = (write_merged(args.merge, args.out, command=command) if args.merge
+                  else write_report(args.dir))
     except InvalidArgument as exc:
         print(f"ntkproof: {exc}", file=sys.stderr)
         return 2
-    _print_summary(report, Path(args.dir))
+    _print_summary(report, Path(args.out or args.dir))
     return 0
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    from .errors import InvalidArgument
+    from .report.diff import diff_paths, format_changes
+
+    if not args.threshold >= 0:
+        print(f"ntkproof: --threshold must be a relative change >= 0 (0.05 = 5%), got "
+              f"{args.threshold}", file=sys.stderr)
+        return 2
+    try:
+        changes = diff_paths(args.old, args.new, threshold=args.threshold)
+    except InvalidArgument as exc:
+        print(f"ntkproof: {exc}", file=sys.stderr)
+        return 2
+    print(f"ntkproof diff {args.old} -> {args.new} (threshold {100 * args.threshold:g}%)")
+    print(format_changes(changes, args.threshold))
+    return 1 if any(c.regression for c in changes) else 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -191,7 +240,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
-    handler = {"list": cmd_list, "verify": cmd_verify, "report": cmd_report}[args.command]
+    handler = {"list": cmd_list, "verify": cmd_verify, "report": cmd_report,
+               "diff": cmd_diff}[args.command]
     return handler(args)
 
 

@@ -3,7 +3,12 @@
 The report follows schema_version 1 (``ntkproof/report/schema.json``). When a
 claim was recorded more than once (a re-run into the same directory), the
 last record wins. A run whose ``run.json`` has no ``finished_at``, or that was
-interrupted, is marked ``"complete": false``.
+interrupted, is marked ``"complete": false``. The aggregates (per theorem, the
+claim × backend matrix of merged reports) come from :mod:`.aggregate`.
+
+A merged report (``ntkproof report --merge``) has no records of its own: its
+folder holds ``report.json`` only, and :func:`write_report` re-renders it from
+that file.
 """
 
 from __future__ import annotations
@@ -17,8 +22,10 @@ from typing import Any
 
 from ..claims import PASSING, VERDICTS
 from ..records import read_records, read_run_meta
+from .aggregate import enrich
 
-__all__ = ["build_report", "write_report", "load_schema", "summarize", "run_failures"]
+__all__ = ["build_report", "write_report", "render_files", "load_report", "load_schema",
+           "summarize", "run_failures"]
 
 
 def load_schema() -> dict[str, Any]:
@@ -32,12 +39,13 @@ def run_failures(claims: list[dict[str, Any]]) -> list[str]:
     that was not FALSIFIED."""
     bad = []
     for c in claims:
+        where = f" on {c['run_label']}" if c.get("run_label") else ""
         if c.get("twin_of"):
             if c["verdict"] != "FALSIFIED":
                 bad.append(f"{c['id']} (twin of {c['twin_of']}: {c['verdict']}, expected "
-                           "FALSIFIED)")
+                           f"FALSIFIED){where}")
         elif c["verdict"] in ("FALSIFIED", "ERROR"):
-            bad.append(f"{c['id']} ({c['verdict']})")
+            bad.append(f"{c['id']} ({c['verdict']}){where}")
     return bad
 
 
@@ -64,17 +72,40 @@ def build_report(run_dir: str | os.PathLike[str]) -> dict[str, Any]:
     meta = dict(meta)
     if not meta.get("finished_at"):
         meta["complete"] = False
-    return {"schema_version": 1, "run": meta, "claims": claims, "summary": summarize(claims)}
+    report = {"schema_version": 1, "run": meta, "claims": claims, "summary": summarize(claims)}
+    return enrich(report)
+
+
+def load_report(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The report of a run folder (rebuilt from its records), of a merged report
+    folder (its report.json), or of a report.json file."""
+    p = Path(path)
+    if p.is_file():
+        return json.loads(p.read_text(encoding="utf-8"))
+    if (p / "run.json").exists():
+        return build_report(p)
+    if (p / "report.json").exists():
+        return json.loads((p / "report.json").read_text(encoding="utf-8"))
+    return build_report(p)  # raises InvalidArgument naming the folder
+
+
+def render_files(report: dict[str, Any], out_dir: str | os.PathLike[str]) -> None:
+    """Write report.json, plots/*.png, report.md and report.html into ``out_dir``."""
+    from .html import render_html
+    from .markdown import render_markdown
+    from .plots import render_plots
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "report.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
+    plots = render_plots(report, reuse=out / "plots")
+    files = plots.write(out / "plots")
+    (out / "report.md").write_text(render_markdown(report, plots, files), encoding="utf-8")
+    (out / "report.html").write_text(render_html(report, plots), encoding="utf-8")
 
 
 def write_report(run_dir: str | os.PathLike[str]) -> dict[str, Any]:
-    """Write report.json, report.md and report.html into ``run_dir``."""
-    from .html import render_html
-    from .markdown import render_markdown
-
-    report = build_report(run_dir)
-    out = Path(run_dir)
-    (out / "report.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
-    (out / "report.md").write_text(render_markdown(report), encoding="utf-8")
-    (out / "report.html").write_text(render_html(report), encoding="utf-8")
+    """Rebuild the report of ``run_dir`` and write its files (see :func:`render_files`)."""
+    report = load_report(run_dir)
+    render_files(report, run_dir)
     return report

@@ -62,3 +62,119 @@ def banner(report: dict[str, Any]) -> str:
         return ("PARTIAL REPORT: this run did not complete (interrupted or crashed); "
                 "it shows the claims recorded before it stopped.")
     return ""
+
+
+# -- the reporter's phrases (report.md, report.html) ---------------------------
+
+__all__ += ["detail_lines", "worst_case_text", "derivation_steps", "steps_summary",
+            "result_line", "PLOTS_OFF"]
+
+#: What the report says when matplotlib is missing.
+PLOTS_OFF = "Plots are off: matplotlib is not installed (pip install 'ntkproof[plots]')."
+
+
+def result_line(report: dict[str, Any]) -> str:
+    """'PASSED — HOLDS 3, FALSIFIED 1 (4 claims; twins falsified 1/1; 2.1 s)'."""
+    s = report["summary"]
+    text = ("PASSED" if s.get("passed") else "FAILED") + " — " + ", ".join(
+        f"{k} {v}" for k, v in s["by_verdict"].items()) + f" ({s['total']} claims"
+    if s.get("twins"):
+        text += f"; twins falsified {s['twins']['falsified']}/{s['twins']['total']}"
+    if "duration_s" in s:
+        text += f"; {s['duration_s']:.1f} s of checks"
+    return text + ")"
+
+
+def _bound_lines(t: dict[str, Any]) -> list[str]:
+    if not isinstance(t.get("max"), (int, float)):
+        return []
+    line = (f"ratio lhs/rhs: max {ratio_text(t['max'])}, median {fmt_num(t.get('median'))}, "
+            f"p90 {fmt_num(t.get('p90'))}")
+    if t.get("known_sup"):
+        reached = t["max"] / t["known_sup"]
+        line += f"; known supremum {t['known_sup']:g}: " + (
+            f"the search reached {100 * reached:.2f}% of it" if not 0.9999 < reached < 1
+            else f"the search reached it to within {1 - reached:.1e} (relative)")
+    return [line]
+
+
+def _rate_lines(r: dict[str, Any]) -> list[str]:
+    lo, hi = r["ci"]
+    var = r.get("variable", "m")
+    kind = "attained (two-sided)" if r.get("attained") else "upper"
+    widths = r.get("widths") or []
+    span = f" over {var} = {fmt_num(min(widths))} … {fmt_num(max(widths))}" if widths else ""
+    slack = f", slack {r['slack']:g}" if "slack" in r else ""
+    return [f"fitted exponent of {var}: {r['fitted']:.4f}, 99.8% bootstrap interval "
+            f"[{lo:.4f}, {hi:.4f}]; claimed {r['claimed']:g} ({kind} rate{slack}){span}"]
+
+
+def _violation_lines(v: dict[str, Any]) -> list[str]:
+    conf = 1 - float(v.get("alpha", 1e-3))
+    line = (f"{v['count']} violations in {v['n']} draws (allowed rate δ = {v['delta']:g}); "
+            f"Clopper–Pearson upper bound on the violation rate {v['upper_bound']:.4g} "
+            f"at {100 * conf:g}% confidence")
+    if "p_value" in v:
+        line += f"; binomial p-value {v['p_value']:.3g}"
+    return [line]
+
+
+def _separation_lines(c: dict[str, Any]) -> list[str]:
+    for check in c.get("checks") or []:
+        d = check.get("data") or {}
+        if d.get("gap_ci"):
+            la, lb = (d.get("labels") or ["A", "B"])[:2]
+            lo, hi = d["gap_ci"]
+            gap = (c.get("tightness") or {}).get("max")
+            return [f"gap {lb} − {la}: {fmt_num(gap)} (one-sided 99.9% bounds "
+                    f"[{fmt_num(lo)}, {fmt_num(hi)}]) over {len(d.get('a', []))} seeds"]
+    return []
+
+
+def detail_lines(claim: dict[str, Any]) -> list[str]:
+    """The aggregate facts of one claim, one phrase per line (no markup)."""
+    t, kind = claim.get("tightness") or {}, claim["kind"]
+    lines: list[str] = []
+    if claim.get("rate"):
+        lines += _rate_lines(claim["rate"])
+    elif claim.get("violations"):
+        lines += _violation_lines(claim["violations"]) + _bound_lines(t)
+    elif kind == "bound":
+        lines += _bound_lines(t)
+    elif kind == "identity" and isinstance(t.get("max"), (int, float)):
+        lines.append(f"relative error: max {fmt_num(t['max'], 3)}, median "
+                     f"{fmt_num(t.get('median'), 3)}, p90 {fmt_num(t.get('p90'), 3)}")
+    elif kind == "separation":
+        lines += _separation_lines(claim)
+    if claim.get("twin_of"):
+        lines.append(f"falsified twin of {claim['twin_of']}: {expectation(claim)}")
+    lines.append(f"{claim['cases']} cases in {fmt_num(claim['duration_s'], 3)} s on "
+                 f"{claim['backend']}")
+    return lines
+
+
+def worst_case_text(claim: dict[str, Any]) -> str:
+    wc = claim.get("worst_case")
+    if not wc or claim["verdict"] == "PROVED":
+        return ""
+    params = ", ".join(f"{k}={fmt_num(v, 6)}" for k, v in (wc.get("params") or {}).items())
+    return (f"{params}; lhs={fmt_num(wc.get('lhs'), 8)}, rhs={fmt_num(wc.get('rhs'), 8)}, "
+            f"ratio={fmt_num(wc.get('ratio'), 8)}"
+            + (f", seed {wc['seed']}" if wc.get("seed") is not None else ""))
+
+
+def derivation_steps(claim: dict[str, Any]) -> list[dict[str, Any]]:
+    """The derivation steps stored with the claim (empty when it has none)."""
+    for check in claim.get("checks") or []:
+        steps = ((check.get("data") or {}).get("derivation") or {}).get("steps")
+        if steps:
+            return list(steps)
+    return []
+
+
+def steps_summary(steps: list[dict[str, Any]]) -> str:
+    """'derivation: 10 steps; sympy closed 10, numerically agree 10'."""
+    closed = sum(1 for s in steps if s.get("symbolic") == "closed")
+    agree = sum(1 for s in steps if s.get("numeric") == "agree")
+    return (f"derivation: {len(steps)} steps; closed by sympy {closed}, "
+            f"agree numerically {agree}")
