@@ -51,9 +51,10 @@ Claims
   set*, which favours the kernel) has relative test MSE at least ``0.9 × 0.26653``
   above GD's (margin 0.2399 on the paired gap), GD reaches <= 1e-6, and GD converges
   linearly: per seed, the least-squares slope of log(error) against the step k over
-  k = 100..400 is below -0.02 (error = O(e^{-0.02 k})) and the line fits with
-  R² >= 0.99 (1 - R² below 0.01), both as t tests across seeds. (The engine's rate
-  rule fits power laws, x^p; a linear rate is a slope in k, hence this form.)
+  k = 100..400 is below -0.01 (error = O(e^{-0.01 k}); measured about -0.06) and the
+  line fits with R² >= 0.99 (1 - R² below 0.01), both as t tests across seeds. (The
+  engine's rate rule fits power laws, x^p; a linear rate is a slope in k, hence this
+  form.)
   Recorded: the GD curves, the per-seed slopes and R², and NTK's error against n in
   {2d, 4d, 8d} (and at d = 50, n = 8d).
 * ``separation.sparse_parity`` (separation): d = 40, n = 5d = 200. GD test error below
@@ -238,7 +239,7 @@ def test_single_neuron_plateau(ntk):
        title="GD learns a single ReLU neuron; NTK regression with n = 4d stays on the plateau",
        statement=r"\mathrm{relMSE}_{\rm NTK} - \mathrm{relMSE}_{\rm GD} > 0.9\cdot"
                  r"\tfrac{\pi-2}{2(\pi-1)},\ \mathrm{relMSE}_{\rm GD}\le 10^{-6},\ "
-                 r"\mathrm{relMSE}_{\rm GD}(k)=O(e^{-0.02k})",
+                 r"\mathrm{relMSE}_{\rm GD}(k)=O(e^{-0.01k})",
        source=SOURCE_SN)
 def test_single_neuron_separation(ntk):
     spec = _trainable(ntk)
@@ -246,8 +247,8 @@ def test_single_neuron_separation(ntk):
                    margin=0.9 * PLATEAU, labels=("GD relMSE", "NTK relMSE"))
     ntk.separation(lambda s: gd_single_neuron(s, spec)[-1], lambda s: 1e-6,
                    labels=("GD relMSE", "threshold 1e-6"))
-    ntk.separation(lambda s: log_linear_fit(gd_single_neuron(s, spec))[0], lambda s: -0.02,
-                   labels=("GD log-error slope per step", "claimed rate -0.02"))
+    ntk.separation(lambda s: log_linear_fit(gd_single_neuron(s, spec))[0], lambda s: -0.01,
+                   labels=("GD log-error slope per step", "claimed rate -0.01"))
     ntk.separation(lambda s: 1 - log_linear_fit(gd_single_neuron(s, spec))[1], lambda s: 0.01,
                    labels=("1 - R² of log-error vs k", "0.01"))
     seeds = ntk.seeds(ntk.budget.seeds, "separation")
@@ -257,9 +258,10 @@ def test_single_neuron_separation(ntk):
     ntk.record(d=SN_D, n=SN_N, plateau=PLATEAU, gd_steps=list(range(0, SN_STEPS + 1, 50)),
                gd_curves=[list(c) for c in curves],
                gd_log_linear_fit=[log_linear_fit(c) for c in curves],
-               ntk_vs_n={f"n={r}d": [ntk_single_neuron(s, spec, SN_D, r * SN_D)
-                                     for s in seeds[:n_seeds]] for r in ladder},
-               ntk_d50_n8d=[ntk_single_neuron(s, spec, 50, 400) for s in seeds[:n_seeds]])
+               ntk_vs_n={f"n={r}d": _mean_ci([ntk_single_neuron(s, spec, SN_D, r * SN_D)
+                                              for s in seeds[:n_seeds]]) for r in ladder},
+               ntk_d50_n8d=_mean_ci([ntk_single_neuron(s, spec, 50, 400)
+                                     for s in seeds[:n_seeds]]))
 
 
 @claim("separation.single_neuron.twin_plateau_0_1", kind="separation",
