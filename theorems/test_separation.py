@@ -82,7 +82,7 @@ table in ``shared/research/theorems.md`` §5 (Theorem 1 and the edge definition
 Tolerances and statistics
 -------------------------
 Separations use the engine's one-sided 99.9% t interval on the paired gap across
-seeds (quick: 5 seeds). A twin of a separation re-decides its parent's measurements
+seeds (quick: 5 seeds; 10 for the cheap single-neuron runs, see ``sn_seeds``). A twin of a separation re-decides its parent's measurements
 (the same seeds, by position), so the two differ only in the claim. A threshold ("GD error <= 1e-6", "NTK accuracy <= 0.75")
 is a separation against a constant method, i.e. a one-sided t test on the mean.
 Finding: the design note's criterion "NTK error >= 0.9·plateau for n <= 8d, d >= 50"
@@ -114,7 +114,7 @@ from ntkproof.walsh import hypercube_inner_products, walsh_diagonal_derivation, 
 
 PLATEAU = (np.pi - 2) / (2 * (np.pi - 1))
 SN_D, SN_N, SN_STEPS, SN_LR = 100, 400, 400, 0.5
-PAR_D, PAR_N, PAR_WIDTH, PAR_STEPS, PAR_LR, PAR_WD, PAR_INIT = 40, 200, 100, 3000, 2.0, 1e-4, 0.1
+PAR_D, PAR_N, PAR_WIDTH, PAR_STEPS, PAR_LR, PAR_WD, PAR_INIT = 40, 200, 100, 4000, 2.0, 1e-4, 0.1
 N_TEST = 2000
 EDGE_DS, EDGE_WIDTH, EDGE_BASE, EDGE_BATCHES = (8, 16, 32, 64, 128), 64, 1000, 4
 SOURCE_SN = ("Yehudai & Shamir 2019 (arXiv 1904.00687); Ghorbani et al. 2019 (arXiv "
@@ -215,13 +215,21 @@ def log_linear_fit(curve) -> tuple[float, float]:
     return float(np.polyfit(x, y, 1)[0]), float(np.corrcoef(x, y)[0, 1] ** 2)
 
 
-def on_parent_seeds(ntk, parent: str, fn):
+def sn_seeds(ntk) -> int:
+    """Seeds for the single-neuron separations: one run costs about a second, and the
+    per-seed GD rate varies with the data set (sd ≈ 0.015 per step), so more seeds than
+    the budget's default keep the t interval (t_{0.999, 4} = 7.2 at 5 seeds) decisive."""
+    return ntk.budget.pick(quick=10, standard=16, thorough=32)
+
+
+def on_parent_seeds(ntk, parent: str, fn, n: int | None = None):
     """``fn`` evaluated on the seeds the ``parent`` claim's separation used (by position),
     so a twin re-decides the parent's measurements instead of re-running them."""
     from ntkproof.rng import claim_seed
 
-    mine = ntk.seeds(ntk.budget.seeds, "separation")
-    theirs = spawn(claim_seed(claim_seed(ntk.run_seed, parent), "separation"), ntk.budget.seeds)
+    n = n or ntk.budget.seeds
+    mine = ntk.seeds(n, "separation")
+    theirs = spawn(claim_seed(claim_seed(ntk.run_seed, parent), "separation"), n)
     return lambda s: fn(theirs[mine.index(s)])
 
 
@@ -244,14 +252,15 @@ def test_single_neuron_plateau(ntk):
 def test_single_neuron_separation(ntk):
     spec = _trainable(ntk)
     ntk.separation(lambda s: gd_single_neuron(s, spec)[-1], lambda s: ntk_single_neuron(s, spec),
-                   margin=0.9 * PLATEAU, labels=("GD relMSE", "NTK relMSE"))
+                   margin=0.9 * PLATEAU, labels=("GD relMSE", "NTK relMSE"), seeds=sn_seeds(ntk))
     ntk.separation(lambda s: gd_single_neuron(s, spec)[-1], lambda s: 1e-6,
-                   labels=("GD relMSE", "threshold 1e-6"))
+                   labels=("GD relMSE", "threshold 1e-6"), seeds=sn_seeds(ntk))
     ntk.separation(lambda s: log_linear_fit(gd_single_neuron(s, spec))[0], lambda s: -0.01,
-                   labels=("GD log-error slope per step", "claimed rate -0.01"))
+                   labels=("GD log-error slope per step", "claimed rate -0.01"),
+                   seeds=sn_seeds(ntk))
     ntk.separation(lambda s: 1 - log_linear_fit(gd_single_neuron(s, spec))[1], lambda s: 0.01,
-                   labels=("1 - R² of log-error vs k", "0.01"))
-    seeds = ntk.seeds(ntk.budget.seeds, "separation")
+                   labels=("1 - R² of log-error vs k", "0.01"), seeds=sn_seeds(ntk))
+    seeds = ntk.seeds(sn_seeds(ntk), "separation")
     curves = [gd_single_neuron(s, spec) for s in seeds]
     ladder = ntk.budget.pick(quick=[2, 4, 8])
     n_seeds = ntk.budget.pick(quick=2, standard=5)
@@ -271,8 +280,9 @@ def test_single_neuron_separation(ntk):
 def test_twin_plateau(ntk):
     spec = _trainable(ntk)
     ntk.separation(on_parent_seeds(ntk, "separation.single_neuron",
-                                   lambda s: ntk_single_neuron(s, spec)), lambda s: 0.1,
-                   labels=("NTK relMSE", "claimed plateau 0.1"))
+                                   lambda s: ntk_single_neuron(s, spec), sn_seeds(ntk)),
+                   lambda s: 0.1, labels=("NTK relMSE", "claimed plateau 0.1"),
+                   seeds=sn_seeds(ntk))
 
 
 @claim("separation.single_neuron.twin_rate", kind="separation",
@@ -282,8 +292,10 @@ def test_twin_plateau(ntk):
 def test_twin_rate(ntk):
     spec = _trainable(ntk)
     ntk.separation(on_parent_seeds(ntk, "separation.single_neuron",
-                                   lambda s: log_linear_fit(gd_single_neuron(s, spec))[0]),
-                   lambda s: -0.2, labels=("GD log-error slope per step", "claimed rate -0.2"))
+                                   lambda s: log_linear_fit(gd_single_neuron(s, spec))[0],
+                                   sn_seeds(ntk)),
+                   lambda s: -0.2, labels=("GD log-error slope per step", "claimed rate -0.2"),
+                   seeds=sn_seeds(ntk))
 
 
 # -- sparse parity -----------------------------------------------------------------------
@@ -343,9 +355,10 @@ def test_sparse_parity_separation(ntk):
     ntk.separation(lambda s: 0.25, ntk_err, labels=("threshold 0.25", "NTK test error"))
     seeds = ntk.seeds(ntk.budget.seeds, "separation")
     ns = [100, 200, 400, 800]
-    # GD at n = 800 costs 4x n = 200: the quick budget records GD up to n = 400 (it is
-    # at 1.0 from n = 400 on); the NTK, cheap, at every n
-    gd_ns = ntk.budget.pick(quick=[100, 200, 400], standard=ns)
+    # GD at n = 800 costs 4x n = 200: the quick budget records GD at n = 100 (fails) and
+    # 200 (succeeds); standard adds 400 and 800 (1.0 in the design runs); the NTK, cheap,
+    # at every n
+    gd_ns = ntk.budget.pick(quick=[100, 200], standard=ns)
     n_seeds = ntk.budget.pick(quick=3, standard=5)
     ntk.record(d=PAR_D, n=PAR_N, n_ladder=ns, c_d_2=comb(PAR_D, 2),
                ntk_accuracy_vs_n={n: _mean_ci([ntk_parity(s, spec, PAR_D, n)
