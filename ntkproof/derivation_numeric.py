@@ -157,7 +157,12 @@ def _compile_limit(node: sp.Limit, symbols: tuple[sp.Symbol, ...]) -> Callable:
     inner = (var,) + symbols
     f = compile_expr(f_expr, inner)
     at_inf = x0 in (sp.oo, -sp.oo)
-    sgn = -1 if x0 == -sp.oo or str(direction) == "-" else 1
+    # at ±oo the side is the sign of the point (sympy records dir='-' for +oo);
+    # at a finite point, dir='-' means from the left
+    if at_inf:
+        sgn = 1 if x0 == sp.oo else -1
+    else:
+        sgn = -1 if str(direction) == "-" else 1
 
     def evaluate(values: Sequence[Any]) -> tuple[Any, Any]:
         g = lambda x: f([x, *values])[0]  # noqa: E731

@@ -130,3 +130,19 @@ def test_taylor_derivation_with_wrong_constant_is_falsified():
                                          d.witnesses), seed=0, **FAST)
     assert result.verdict == "FALSIFIED" and result.failing_step == 5
     assert S in d.domain
+
+
+def test_limit_at_plus_infinity_is_read_on_the_right_side():
+    """sympy records Limit(f, t, oo) with dir='-'; the numeric check must still
+    evaluate near +oo (a wrong side turns pi/2 into -pi/2 and refutes a true step)."""
+    import sympy as sp
+
+    from ntkproof.derivation import Derivation, Step, check_derivation
+
+    t, a = sp.Symbol("t", real=True), sp.Symbol("a", positive=True)
+    steps = (Step(sp.Limit(sp.atan(a * t), t, sp.oo), "==", sp.pi / 2, "lim at +oo"),
+             Step(sp.Limit(sp.atan(a * t), t, -sp.oo), "==", -sp.pi / 2, "lim at -oo"),
+             Step(sp.Limit(sp.atan(a * t), t, sp.oo), "==", -sp.pi / 2, "wrong side"))
+    res = check_derivation(Derivation("limits", steps, domain={a: (0.5, 2.0)}), seed=0)
+    assert [s.numeric for s in res.steps] == ["agree", "agree", "disagree"]
+    assert res.verdict == "FALSIFIED" and res.failing_step == 3
