@@ -130,3 +130,14 @@ def test_taylor_derivation_with_wrong_constant_is_falsified():
                                          d.witnesses), seed=0, **FAST)
     assert result.verdict == "FALSIFIED" and result.failing_step == 5
     assert S in d.domain
+
+
+def test_sum_triangle_rule_closes_and_refuses():
+    from ntkproof.derivation_rules import RULES
+
+    a, b, c = sp.symbols("a b c", real=True)
+    lhs = sp.sqrt(2) * sp.Abs(a * b + c) / 2
+    good = sp.sqrt(2) * (sp.Abs(a) * sp.Abs(b) + sp.Abs(c)) / 2
+    assert RULES["sum_triangle"](lhs, "<=", good).status == "closed"
+    assert RULES["sum_triangle"](lhs, "<=", sp.Abs(c)).status == "open"
+    assert RULES["sum_triangle"](sp.Abs(a), "<=", sp.Abs(a)).status == "open"
