@@ -6,7 +6,8 @@
   derivatives at the base and a non-negative n-th derivative on x >= b.
 * :func:`close_by_hypothesis` — monotone substitution of a hypothesis
   ``A <= B`` into the step (see :mod:`ntkproof.derivation`).
-* :data:`RULES` — named inference rules; ``integral_triangle`` is
+* :data:`RULES` — named inference rules; ``sum_triangle`` is
+  ``c |t_1 + ... + t_n| <= c (|t_1| + ... + |t_n|)`` (c >= 0); ``integral_triangle`` is
   ``|∫_a^b f| <= ∫_a^b g`` when ``a <= b`` and ``g = |f|`` (or ``g >= |f|``)
   pointwise on the interval; ``integral_monotone`` is ``∫_a^b f <= ∫_a^b g``
   when ``a <= b`` and ``f <= g`` pointwise.
@@ -222,7 +223,27 @@ def _integral_monotone(lhs: sp.Expr, rel: str, rhs: sp.Expr) -> Closure:
                    f"monotonicity of the integral; pointwise: {c.note}")
 
 
+def _sum_triangle(lhs: sp.Expr, rel: str, rhs: sp.Expr) -> Closure:
+    """c·|Σ_i t_i| <= rhs when c >= 0 and rhs - c·Σ_i |t_i| >= 0 (|a b| split as |a||b|)."""
+    if rel in (">=", ">"):
+        lhs, rhs = rhs, lhs
+    absolutes = [f for f in sp.Mul.make_args(lhs) if isinstance(f, sp.Abs) and f.args[0].is_Add]
+    if rel not in ("<=", ">=") or len(absolutes) != 1:
+        return Closure("open", "sum_triangle applies to c·|t_1 + ... + t_n| <= rhs")
+    c = sp.Mul(*[f for f in sp.Mul.make_args(lhs) if f is not absolutes[0]])
+    if close_sign(c, strict=False).status != "closed":
+        return Closure("open", f"sum_triangle needs the factor {c} >= 0")
+    terms = sp.Add.make_args(absolutes[0].args[0])
+    bound = c * sp.Add(*[split_abs(sp.Abs(t)) for t in terms])
+    gap = split_abs(rhs) - bound
+    closed = close_equal(gap, 0) if close_equal(gap, 0).status == "closed" else \
+        close_sign(gap, strict=False)
+    return Closure(closed.status if closed.status == "closed" else "open",
+                   f"triangle inequality for a sum of {len(terms)} terms; then {closed.note}")
+
+
 RULES: dict[str, Callable[[sp.Expr, str, sp.Expr], Closure]] = {
+    "sum_triangle": _sum_triangle,
     "integral_triangle": _integral_triangle,
     "integral_monotone": _integral_monotone,
 }

@@ -146,3 +146,14 @@ def test_limit_at_plus_infinity_is_read_on_the_right_side():
     res = check_derivation(Derivation("limits", steps, domain={a: (0.5, 2.0)}), seed=0)
     assert [s.numeric for s in res.steps] == ["agree", "agree", "disagree"]
     assert res.verdict == "FALSIFIED" and res.failing_step == 3
+
+
+def test_sum_triangle_rule_closes_and_refuses():
+    from ntkproof.derivation_rules import RULES
+
+    a, b, c = sp.symbols("a b c", real=True)
+    lhs = sp.sqrt(2) * sp.Abs(a * b + c) / 2
+    good = sp.sqrt(2) * (sp.Abs(a) * sp.Abs(b) + sp.Abs(c)) / 2
+    assert RULES["sum_triangle"](lhs, "<=", good).status == "closed"
+    assert RULES["sum_triangle"](lhs, "<=", sp.Abs(c)).status == "open"
+    assert RULES["sum_triangle"](sp.Abs(a), "<=", sp.Abs(a)).status == "open"
