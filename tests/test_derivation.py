@@ -130,3 +130,13 @@ def test_taylor_derivation_with_wrong_constant_is_falsified():
                                          d.witnesses), seed=0, **FAST)
     assert result.verdict == "FALSIFIED" and result.failing_step == 5
     assert S in d.domain
+
+
+def test_integrals_over_infinite_intervals_are_checked_numerically():
+    r = sp.Symbol("r", positive=True)
+    good = Step(sp.Integral(r**3 * sp.exp(-r**2 / 2), (r, 0, sp.oo)), "==", 2, "Gaussian moment")
+    bad = Step(sp.Integral(sp.exp(-r**2), (r, -sp.oo, sp.oo)), "==", 2, "wrong constant")
+    res = check_derivation(Derivation("infinite limits", (good,)), seed=0, points=2)
+    assert res.verdict == "PROVED" and res.steps[0].numeric == "agree"
+    res = check_derivation(Derivation("infinite limits", (bad,)), seed=0, points=2)
+    assert res.verdict == "FALSIFIED" and res.steps[0].numeric == "disagree"
