@@ -505,14 +505,14 @@ def deep_mc(ntk, *, wrong: bool):
     d, n_cases = 5, len(DEEP_CONFIGS)
     tcrit = t_critical(S, n_cases * N_POINTS * (N_POINTS + 1) // 2)
     configs = itertools.cycle(DEEP_CONFIGS)
-    nb = ntk.backend if ntk.backend.name != "mpmath" else None
+    nb = _float_backend(ntk)  # float64 networks on the mpmath backend (module notes)
 
     def draw(rng):
         depth, b_std = next(configs)
         return {"depth": depth, "b_std": b_std, "seed": int(rng.integers(2**62))}
 
-    def case(b, depth, b_std, seed):
-        b = nb or b
+    def case(_, depth, b_std, seed):
+        b = nb
         depth, b_std = int(depth), float(b_std)
         X = unit_vectors(generator(seed), N_POINTS, d) * math.sqrt(d)
         ks = np.stack([b.to_numpy(empirical_ntk(MLP(depth, m, "relu", W_std=W_STD, b_std=b_std,
@@ -522,8 +522,6 @@ def deep_mc(ntk, *, wrong: bool):
             b.to_numpy(infinite_width(X, depth=depth, W_std=W_STD, b_std=b_std, backend=b).ntk)
         return monte_carlo_t(ks, limit), tcrit, tcrit
 
-    if ntk.backend.name == "mpmath":
-        ntk.record(precision_note=FLOAT_NOTE)
     ntk.record(mc_width=m, mc_seeds=S, t_critical=tcrit)
     ntk.bound(case, Fixed(draw), search=False, n=n_cases)
 
