@@ -7,7 +7,7 @@ reports an error estimate:
 * ordinary sub-expressions are compiled with ``sympy.lambdify(..., "mpmath")``
   and are exact to the working precision;
 * an unevaluated ``Integral(f, (x, a, b))`` becomes ``mpmath.quad`` over
-  ``[a, b]``, split at the sign changes of every ``Abs(g)`` in ``f`` (a kink
+  ``[a, b]`` (either limit may be ``±oo``), split at the sign changes of every ``Abs(g)`` in ``f`` (a kink
   inside the interval would cost tanh-sinh quadrature most of its digits); the
   quadrature's own error estimate is returned;
 * an unevaluated ``Limit(f, x, ±oo)`` is read off at ``x = ±L`` for
@@ -110,7 +110,7 @@ def _compile_integral(node: sp.Integral, symbols: tuple[sp.Symbol, ...]) -> Call
     var, lo_expr, hi_expr = node.limits[0]
     inner = (var,) + symbols
     integrand = compile_expr(node.function, inner)
-    lo, hi = compile_expr(lo_expr, symbols), compile_expr(hi_expr, symbols)
+    lo, hi = _bound(lo_expr, symbols), _bound(hi_expr, symbols)
     kinks = [compile_expr(a.args[0], inner) for a in node.function.atoms(sp.Abs)
              if a.args[0].has(var)]
 
@@ -119,13 +119,21 @@ def _compile_integral(node: sp.Integral, symbols: tuple[sp.Symbol, ...]) -> Call
         sign, (a, b) = (1, (a, b)) if a <= b else (-1, (b, a))
         if a == b:
             return mpmath.mpf(0), mpmath.mpf(0)
-        pts = [a, *_sign_changes(kinks, values, a, b), b]
+        pts = [a, *_sign_changes(kinks, values, a, b), b] if mpmath.isfinite(b - a) else [a, b]
         raw = integrand.raw()
         f = (lambda x: raw(x, *values)) if raw else (lambda x: integrand([x, *values])[0])
         value, err = mpmath.quad(f, pts, error=True)
         return sign * _real(value), abs(err)
 
     return evaluate
+
+
+def _bound(expr: sp.Expr, symbols: tuple[sp.Symbol, ...]) -> Callable:
+    """An integration limit; ``±oo`` becomes ``±mpmath.inf`` (tanh-sinh maps it)."""
+    if expr in (sp.oo, -sp.oo):
+        value = mpmath.inf if expr == sp.oo else -mpmath.inf
+        return lambda values: (value, mpmath.mpf(0))
+    return compile_expr(expr, symbols)
 
 
 def _sign_changes(kinks: list[Evaluator], values: Sequence[Any], a: Any, b: Any) -> list[Any]:

@@ -157,3 +157,13 @@ def test_sum_triangle_rule_closes_and_refuses():
     assert RULES["sum_triangle"](lhs, "<=", good).status == "closed"
     assert RULES["sum_triangle"](lhs, "<=", sp.Abs(c)).status == "open"
     assert RULES["sum_triangle"](sp.Abs(a), "<=", sp.Abs(a)).status == "open"
+
+
+def test_integrals_over_infinite_intervals_are_checked_numerically():
+    r = sp.Symbol("r", positive=True)
+    good = Step(sp.Integral(r**3 * sp.exp(-r**2 / 2), (r, 0, sp.oo)), "==", 2, "Gaussian moment")
+    bad = Step(sp.Integral(sp.exp(-r**2), (r, -sp.oo, sp.oo)), "==", 2, "wrong constant")
+    res = check_derivation(Derivation("infinite limits", (good,)), seed=0, points=2)
+    assert res.verdict == "PROVED" and res.steps[0].numeric == "agree"
+    res = check_derivation(Derivation("infinite limits", (bad,)), seed=0, points=2)
+    assert res.verdict == "FALSIFIED" and res.steps[0].numeric == "disagree"
