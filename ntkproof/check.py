@@ -90,7 +90,8 @@ class ClaimRun:
             out = evaluate(backend, **args)
             lhs, rhs = backend.to_float(out[0]), backend.to_float(out[1])
             scale = backend.to_float(out[2]) if len(out) > 2 else max(abs(lhs), abs(rhs))
-        return dec.Observation(dict(params), lhs, rhs, scale, seed)
+            gap = backend.to_float(out[0] - out[1])  # in the backend's precision
+        return dec.Observation(dict(params), lhs, rhs, scale, seed, gap=gap)
 
     def _referee(self, evaluate: Evaluate, ob: dec.Observation, identity: bool) -> dec.Observation:
         """Re-evaluate a near-boundary violation at 50 digits (mpmath)."""
@@ -100,7 +101,7 @@ class ClaimRun:
         except Exception as exc:  # noqa: BLE001 - a referee that cannot run is reported
             ob.note = f"near-boundary violation; the mpmath referee could not run ({exc})"
             return ob
-        excess = abs(new.lhs - new.rhs) if identity else new.lhs - new.rhs
+        excess = abs(new.diff) if identity else new.diff
         ok = excess <= ref.tol.rtol * max(new.scale, 1e-300)
         new.note = ("refereed at 50 digits: no violation" if ok else
                     "refereed at 50 digits: violation confirmed")
@@ -111,7 +112,7 @@ class ClaimRun:
         if self.backend.name == "mpmath":
             return
         for i, ob in enumerate(obs):
-            ex = abs(ob.lhs - ob.rhs) if identity else ob.lhs - ob.rhs
+            ex = abs(ob.diff) if identity else ob.diff
             ex /= max(ob.scale, 1e-300)
             # identities: near-boundary violations; bounds: also a ratio above 1
             # inside the tolerance, so the reported tightness is not roundoff

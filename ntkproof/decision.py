@@ -52,6 +52,13 @@ class Observation:
     scale: float = 1.0
     seed: int | None = None
     note: str = ""
+    #: lhs - rhs computed in the backend's own precision (mpmath keeps digits
+    #: that the float lhs and rhs lose); None means lhs - rhs of the floats.
+    gap: float | None = None
+
+    @property
+    def diff(self) -> float:
+        return self.lhs - self.rhs if self.gap is None else self.gap
 
     @property
     def ratio(self) -> float:
@@ -128,7 +135,7 @@ def decide_identity(observations: Sequence[Observation], rtol: float) -> Decisio
     if not observations:
         return Decision("identity", "INCONCLUSIVE", 0, "no cases were observed")
     check_finite(observations)
-    errs = np.array([abs(o.lhs - o.rhs) / max(o.scale, np.finfo(float).tiny)
+    errs = np.array([abs(o.diff) / max(o.scale, np.finfo(float).tiny)
                      for o in observations])
     worst = int(np.argmax(errs))
     verdict = "HOLDS" if errs[worst] <= rtol else "FALSIFIED"
@@ -149,7 +156,7 @@ def _worst(ob: Observation, ratio: float | None = None) -> dict[str, Any]:
 
 def bound_excess(ob: Observation) -> float:
     """How far a case exceeds its bound, in units of its scale."""
-    return (ob.lhs - ob.rhs) / max(ob.scale, np.finfo(float).tiny)
+    return ob.diff / max(ob.scale, np.finfo(float).tiny)
 
 
 def decide_bound(observations: Sequence[Observation], rtol: float,

@@ -152,3 +152,11 @@ def test_separation_holds_falsified_inconclusive():
     noisy_a, noisy_b = [0.1, 0.3, 0.2, 0.4, 0.1], [0.2, 0.1, 0.3, 0.2, 0.4]
     assert dec.decide_separation(noisy_a, noisy_b).verdict == "INCONCLUSIVE"
     assert dec.decide_separation([0.1], [0.2]).verdict == "INCONCLUSIVE"
+
+
+def test_identity_uses_the_backend_precision_gap():
+    """On mpmath, lhs and rhs may agree as floats and still differ at 1e-30:
+    the decision must use the difference computed at the backend's precision."""
+    same_as_floats = dec.Observation({}, 1.0, 1.0, 1.0, gap=1e-30)
+    assert dec.decide_identity([same_as_floats], 1e-40).verdict == "FALSIFIED"
+    assert dec.decide_identity([same_as_floats], 1e-20).verdict == "HOLDS"

@@ -109,3 +109,19 @@ def test_stop(ntk):
     assert {c["id"] for c in report["claims"]} == {"mini.tanh", "mini.twin_small_constant"}
     assert "PARTIAL REPORT" in (tmp_path / "report.md").read_text()
     assert "PARTIAL REPORT" in (tmp_path / "report.html").read_text()
+
+
+def test_mpmath_identity_is_decided_at_50_digits(pytester, tmp_path):
+    """1 + 1e-30 == 1 is true in float64 and false at 50 digits."""
+    pytester.makepyfile(test_digits='''
+from ntkproof import claim
+
+@claim("digits.tiny", kind="identity", title="1 + 1e-30 == 1", statement="x", source="t")
+def test_tiny(ntk):
+    ntk.identity(lambda b, x: (x + b.scalar("1e-30"), x), [{"x": 1.0}])
+''')
+    pytester.runpytest("--ntk-backend=mpmath", f"--ntk-report={tmp_path / 'mp'}")
+    pytester.runpytest(f"--ntk-report={tmp_path / 'np'}")
+    verdict = {name: json.loads((tmp_path / name / "report.json").read_text())["claims"][0][
+        "verdict"] for name in ("mp", "np")}
+    assert verdict == {"mp": "FALSIFIED", "np": "HOLDS"}
