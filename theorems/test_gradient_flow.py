@@ -260,7 +260,7 @@ def network_vs_recurrence(b, seed, closed=True):
                       fx_train_0=b.to_numpy(f0), fx_test_0=b.to_numpy(f0x), learning_rate=lr)
         rf, rfx = ref.train, ref.test
     else:
-        y, c = b.asarray(ds.y_train), b.scalar(lr / X.shape[0])
+        y, c = b.asarray(ds.y_train), b.scalar(lr) / b.scalar(X.shape[0])
         f, fx = f0, f0x
         for _ in range(steps):
             r = f - y
