@@ -45,7 +45,7 @@ from .backends import Backend, get_backend
 from .errors import InvalidArgument, ShapeError
 from .rng import generator
 
-__all__ = ["Model", "TwoLayer", "MLP", "Linearized", "Params", "check_inputs"]
+__all__ = ["Model", "TwoLayer", "MLP", "Linearized", "Scaled", "Params", "check_inputs"]
 
 Params = dict[str, Any]
 _TWO_LAYER_TRAINED = {"W": ("W",), "a": ("a",), "both": ("W", "a")}
@@ -412,3 +412,55 @@ class Linearized(Model):
 
     def grads(self, params: Params, X: Any) -> Params:
         return self.base.grads(self.params0, X)
+
+
+class Scaled(Model):
+    """The model ``α·h(w)`` of lazy training (Chizat, Oyallon & Bach 2019), with
+    ``h(w) = f(w) - f(w0)`` when ``centred`` (so ``h(w0) = 0``) or ``h = f``.
+
+    Training it with :mod:`ntkproof.training` on the loss ``(1/n) Σ ½(αh - y)²`` at
+    learning rate ``lr/α²`` is GD on Chizat–Bach's ``F_α(w) = R(αh(w))/α²`` at
+    learning rate ``lr``; at learning rate ``lr`` with a sum loss it is Telgarsky's
+    §8 flow ``ẇ = -α J_wᵀ(αf(w) - y)``. Same parameters, ``params0`` and ``trained``
+    as ``base``; ``jvp``, ``vjp`` and ``grads`` are ``α`` times the base's.
+
+    >>> net = Scaled(TwoLayer(3, 8, "tanh", seed=0), 10.0)
+    >>> float(np.max(np.abs(net.apply(net.params0, np.eye(3)))))
+    0.0
+    """
+
+    def __init__(self, base: Model, alpha: float, *, centred: bool = True) -> None:
+        if isinstance(base, (Linearized, Scaled)):
+            raise InvalidArgument("base must be a network (TwoLayer or MLP), not "
+                                  f"{type(base).__name__}; scale the network, then linearise")
+        if not (np.isfinite(alpha) and alpha > 0):
+            raise InvalidArgument(f"alpha must be finite and > 0, got {alpha!r}")
+        self.base, self.backend, self.alpha, self.centred = base, base.backend, float(alpha), \
+            bool(centred)
+        self.params0, self.trained = dict(base.params0), base.trained
+        self.d, self.seed = base.d, base.seed
+
+    def __repr__(self) -> str:
+        return f"Scaled({self.base!r}, alpha={self.alpha:g}, centred={self.centred})"
+
+    def _a(self) -> Any:
+        return self.backend.scalar(self.alpha)
+
+    def _f0(self, X: Any) -> Any:
+        cached = getattr(self, "_f0_cache", None)
+        if cached is None or cached[0] is not X:
+            self._f0_cache = (X, self.base.apply(self.params0, X))
+        return self._f0_cache[1]
+
+    def apply(self, params: Params, X: Any) -> Any:
+        f = self.base.apply(params, X)
+        return self._a() * (f - self._f0(X) if self.centred else f)
+
+    def jvp(self, params: Params, X: Any, tangent: Params) -> Any:
+        return self._a() * self.base.jvp(params, X, tangent)
+
+    def vjp(self, params: Params, X: Any, cot: Any) -> Params:
+        return self.base.vjp(params, X, self._a() * self.backend.asarray(cot))
+
+    def grads(self, params: Params, X: Any) -> Params:
+        return {k: self._a() * v for k, v in self.base.grads(params, X).items()}

@@ -199,7 +199,8 @@ class NtkSession:
                     twin = ("  [falsified twin: rejected as expected]" if verdict == "FALSIFIED"
                             else "  [falsified twin NOT rejected]")
                 tr.write_line(f"  {r['id']:<50} {tightness_text(r)}{twin}")
-        bad = [r for r in records if (r.get("twin_of") and r["verdict"] != "FALSIFIED") or (
+        bad = [r for r in records if (r.get("twin_of") and r["verdict"] not in (
+            "FALSIFIED", "SKIPPED")) or (
             not r.get("twin_of") and r["verdict"] in ("FALSIFIED", "ERROR"))]
         for r in bad:
             tr.write_line("")

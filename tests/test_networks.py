@@ -236,3 +236,25 @@ def test_bad_options_are_rejected():
         MLP(2, 4, "relu", W_std=[1.0, 2.0], d=3, seed=0)
     with pytest.raises(InvalidArgument, match="trained"):
         MLP(1, 4, "relu", d=3, seed=0, trained=("W9",))
+
+
+def test_scaled_model_is_alpha_times_the_centred_network_and_its_gradients():
+    from ntkproof.networks import Scaled
+
+    rng = np.random.default_rng(3)
+    base = TwoLayer(3, 6, "tanh", trained="both", seed=2)
+    X = rng.standard_normal((4, 3))
+    net = Scaled(base, 7.0)
+    p = {k: v + 0.1 * rng.standard_normal(v.shape) for k, v in base.params0.items()}
+    assert np.allclose(net.apply(net.params0, X), 0.0)
+    assert np.allclose(net.apply(p, X), 7.0 * (base.apply(p, X) - base.apply(base.params0, X)))
+    assert np.allclose(Scaled(base, 7.0, centred=False).apply(p, X), 7.0 * base.apply(p, X))
+    cot = rng.standard_normal(4)
+    assert all(np.allclose(net.vjp(p, X, cot)[k], 7.0 * base.vjp(p, X, cot)[k]) for k in p)
+    assert np.allclose(net.jvp(p, X, p), 7.0 * base.jvp(p, X, p))
+    assert np.allclose(net.grads(p, X)["W"], 7.0 * base.grads(p, X)["W"])
+    lin = net.linearize()
+    assert np.allclose(lin.apply(p, X), 7.0 * base.jvp(base.params0, X,
+                       {k: p[k] - base.params0[k] for k in p}))
+    with pytest.raises(InvalidArgument):
+        Scaled(base, 0.0)

@@ -73,3 +73,11 @@ def test_html_is_self_contained_and_md_lists_every_claim(run_dir):
     md = (run_dir / "report.md").read_text()
     for cid in ("thm.a", "thm.twin", "other.b"):
         assert f"`{cid}`" in md and f"id='{cid}'" in html
+
+
+def test_a_skipped_twin_is_not_a_run_failure_but_an_unrejected_one_is():
+    from ntkproof.report.build import run_failures
+
+    twin = {"id": "x.twin", "twin_of": "x", "verdict": "SKIPPED"}
+    assert run_failures([twin]) == []
+    assert run_failures([dict(twin, verdict="HOLDS")]) != []
