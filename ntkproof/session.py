@@ -199,9 +199,10 @@ class NtkSession:
                     twin = ("  [falsified twin: rejected as expected]" if verdict == "FALSIFIED"
                             else "  [falsified twin NOT rejected]")
                 tr.write_line(f"  {r['id']:<50} {tightness_text(r)}{twin}")
-        bad = [r for r in records if (r.get("twin_of") and r["verdict"] not in (
-            "FALSIFIED", "SKIPPED")) or (
-            not r.get("twin_of") and r["verdict"] in ("FALSIFIED", "ERROR"))]
+        from .report.build import run_failures
+
+        failing = {f.split(" ", 1)[0] for f in run_failures(records)}
+        bad = [r for r in records if r["id"] in failing]
         for r in bad:
             tr.write_line("")
             tr.write_line(f"{r['id']}: {r['verdict']}")

@@ -81,3 +81,8 @@ def test_a_skipped_twin_is_not_a_run_failure_but_an_unrejected_one_is():
     twin = {"id": "x.twin", "twin_of": "x", "verdict": "SKIPPED"}
     assert run_failures([twin]) == []
     assert run_failures([dict(twin, verdict="HOLDS")]) != []
+    # a twin skipped while its own claim ran is a loss of power, hence a failure
+    claim_ran = {"id": "x", "verdict": "HOLDS"}
+    assert run_failures([claim_ran, twin]) == [
+        "x.twin (twin of x: SKIPPED, expected FALSIFIED)"]
+    assert run_failures([dict(claim_ran, verdict="SKIPPED"), twin]) == []

@@ -36,13 +36,17 @@ def load_schema() -> dict[str, Any]:
 
 def run_failures(claims: list[dict[str, Any]]) -> list[str]:
     """Claims that make the run fail: a non-twin FALSIFIED or ERROR, or a twin
-    that was not FALSIFIED (a SKIPPED twin, not applicable on this backend or budget,
-    ran no check and is not a failure)."""
+    that was not FALSIFIED. A SKIPPED twin is accepted only when the claim it
+    twins was skipped in the same run too (or not selected): both are not
+    applicable on this backend or budget, so no check lost its power."""
+    verdicts = {(c["id"], c.get("run_label")): c["verdict"] for c in claims}
     bad = []
     for c in claims:
         where = f" on {c['run_label']}" if c.get("run_label") else ""
         if c.get("twin_of"):
-            if c["verdict"] not in ("FALSIFIED", "SKIPPED"):
+            parent = verdicts.get((c["twin_of"], c.get("run_label")))
+            skipped_with_parent = c["verdict"] == "SKIPPED" and parent in (None, "SKIPPED")
+            if c["verdict"] != "FALSIFIED" and not skipped_with_parent:
                 bad.append(f"{c['id']} (twin of {c['twin_of']}: {c['verdict']}, expected "
                            f"FALSIFIED){where}")
         elif c["verdict"] in ("FALSIFIED", "ERROR"):

@@ -51,6 +51,8 @@ def tightness_text(claim: dict[str, Any]) -> str:
 
 def expectation(claim: dict[str, Any]) -> str:
     if claim.get("twin_of"):
+        if claim["verdict"] == "SKIPPED":
+            return "skipped (not applicable here)"
         ok = claim["verdict"] == "FALSIFIED"
         return "rejected as expected" if ok else "NOT rejected (framework lost power)"
     return ""
