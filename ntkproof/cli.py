@@ -177,11 +177,12 @@ def cmd_verify(args: argparse.Namespace) -> int:
 def _print_summary(report: dict, out: Path) -> None:
     from .report.format import expectation, tightness_text
 
-    print("\nclaim".ljust(51) + "verdict".ljust(14) + "tightness / rate")
+    width = max([len(c["id"]) for c in report["claims"]] + [48]) + 2
+    print("\n" + "claim".ljust(width) + "verdict".ljust(14) + "tightness / rate")
     for c in report["claims"]:
         extra = f"  ({expectation(c)})" if c.get("twin_of") else ""
         extra += f"  [{c['run_label']}]" if c.get("run_label") else ""
-        print(f"{c['id']:<50}{c['verdict']:<14}{tightness_text(c)}{extra}")
+        print(f"{c['id']:<{width}}{c['verdict']:<14}{tightness_text(c)}{extra}")
     s = report["summary"]
     print("\n" + ", ".join(f"{k}: {v}" for k, v in s["by_verdict"].items())
           + f"  ({s['total']} claims)")
