@@ -227,7 +227,7 @@ def gradient_flow(k_train_train: Any, y_train: Any, t: Any, *, k_test_train: Any
                          lam.size, axis=1), where=lam != 0)
         part = _assemble(p, flat[finite], lam, u, np.exp(-x), gain)
         train[finite] = part.train.reshape((-1,) + p.y.shape)
-        if test is not None:
+        if test is not None and part.test is not None:
             test[finite] = part.test.reshape(test[finite].shape)
     if not finite.all():
         inf = _solve(p, 0.0)
@@ -235,7 +235,7 @@ def gradient_flow(k_train_train: Any, y_train: Any, t: Any, *, k_test_train: Any
         if test is not None:
             test[~finite] = inf.test
     return Predictions(_shape(p, tt, train, p.y.shape[0]),
-                       None if test is None else _shape(p, tt, test, p.kx.shape[0]))
+                       None if test is None else _shape(p, tt, test, _n_test(p)))
 
 
 def _solve(p: _Problem, ridge: float) -> Predictions:
@@ -280,7 +280,7 @@ def kernel_regression(k_train_train: Any, y_train: Any, *, k_test_train: Any = N
     out = _solve(p, float(ridge))
     one = np.zeros(())
     return Predictions(_shape(p, one, out.train, p.y.shape[0]),
-                       None if out.test is None else _shape(p, one, out.test, p.kx.shape[0]))
+                       None if out.test is None else _shape(p, one, out.test, _n_test(p)))
 
 
 def gradient_descent(k_train_train: Any, y_train: Any, steps: Any, *,
@@ -326,7 +326,7 @@ def gradient_flow_ode(k_train_train: Any, y_train: Any, t: Any, *, k_test_train:
         raise InvalidArgument("gradient_flow_ode needs finite t; use kernel_regression for t = inf")
     n, k = p.y.shape
     kall = p.k if p.kx is None else np.vstack([p.k, p.kx])
-    start = p.f0 if p.kx is None else np.vstack([p.f0, p.f0x])
+    start = p.f0 if p.kx is None or p.f0x is None else np.vstack([p.f0, p.f0x])
 
     def rhs(_s: float, z: np.ndarray) -> np.ndarray:
         return (-p.c * (kall @ (z.reshape(-1, k)[:n] - p.y))).reshape(-1)
@@ -339,3 +339,8 @@ def gradient_flow_ode(k_train_train: Any, y_train: Any, t: Any, *, k_test_train:
     z[order] = sol.y.T.reshape((flat.size,) + start.shape)
     test = None if p.kx is None else _shape(p, tt, z[:, n:], p.kx.shape[0])
     return Predictions(_shape(p, tt, z[:, :n], n), test)
+
+
+def _n_test(p: Any) -> int:
+    """Number of test inputs of a problem (0 without a test kernel)."""
+    return 0 if p.kx is None else int(p.kx.shape[0])

@@ -290,7 +290,7 @@ class MLP(Model):
                 f"seed={self.seed}, backend={self.backend.spec!r})")
 
     def _draw(self) -> dict[str, np.ndarray]:
-        rng, out = generator(self.seed), {}
+        rng, out = generator(int(self.seed or 0)), {}
         dims = (self.d, *self.widths, 1)
         for layer in range(1, self.depth + 2):
             out[f"W{layer}"] = rng.standard_normal((dims[layer - 1], dims[layer]))

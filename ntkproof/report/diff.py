@@ -76,7 +76,7 @@ def _number(x: Any) -> float | None:
 
 def _moved(name: str, old: dict[str, Any], new: dict[str, Any],
            threshold: float) -> list[Change]:
-    out = []
+    out: list[Change] = []
     if new["kind"] == "rate":
         a, b = (_number((c.get("rate") or {}).get("fitted")) for c in (old, new))
         what = "rate"

@@ -59,7 +59,7 @@ def _merged_run(runs: list[dict[str, Any]], command: str) -> dict[str, Any]:
     digest = hashlib.sha1("".join(r["id"] for r in runs).encode()).hexdigest()[:8]
     first = runs[0]
     return {"id": f"merged-{digest}", "started_at": min(r["started_at"] for r in runs),
-            "finished_at": None if None in finished else max(finished),
+            "finished_at": None if None in finished else max(str(f) for f in finished),
             "complete": all(r.get("complete", False) for r in runs),
             "backend": _joined([r["backend"] for r in runs]),
             "dtype": _joined([r.get("dtype", "") for r in runs]), "budget": first["budget"],
