@@ -7,6 +7,7 @@ from a re-run. One rendered run is shared by the module to keep the suite fast.
 from __future__ import annotations
 
 import base64
+import importlib.util
 import json
 import re
 import shutil
@@ -28,6 +29,10 @@ ROOT = Path(__file__).resolve().parents[1]
 PNG = b"\x89PNG\r\n\x1a\n"
 PLOTTED = {"thm0.bound", "thm0.probabilistic_bound", "thm0.rate", "thm0.separation",
            "thm0.twin_bound"}
+
+#: plots and mathtext need the optional matplotlib (the ``plots`` extra)
+needs_matplotlib = pytest.mark.skipif(
+    importlib.util.find_spec("matplotlib") is None, reason="matplotlib is not installed")
 
 
 @pytest.fixture(scope="module")
@@ -93,6 +98,7 @@ def test_html_is_well_formed_and_offline(rendered):
     assert html.index("id='summary'") < html.index("id='thm-thm0'")
 
 
+@needs_matplotlib
 def test_plots_are_embedded_pngs_and_statements_typeset(rendered):
     run, _ = rendered
     html = (run / "report.html").read_text()
@@ -107,6 +113,7 @@ def test_plots_are_embedded_pngs_and_statements_typeset(rendered):
         f"{cid}.png" for cid in PLOTTED)
 
 
+@needs_matplotlib
 def test_rerendering_reuses_unchanged_plots_and_redraws_changed_ones(tmp_path):
     write_run(tmp_path, theorems=1)
     write_report(tmp_path)
@@ -120,6 +127,7 @@ def test_rerendering_reuses_unchanged_plots_and_redraws_changed_ones(tmp_path):
     assert rate.read_bytes().endswith(b"kept") and not bound.read_bytes().endswith(b"kept")
 
 
+@needs_matplotlib
 def test_odd_stored_data_costs_at_most_its_own_plot(tmp_path):
     from ntkproof.report.plots import render_plots
 
@@ -148,6 +156,7 @@ def test_markdown_lists_claims_with_math_and_linked_plots(rendered):
     assert "Clopper–Pearson upper bound" in md and "99.8% bootstrap interval" in md
 
 
+@needs_matplotlib
 def test_mathtext_normalizes_and_falls_back_to_code():
     assert normalize(r"a \le \tfrac{1}{2} \big( x \big)") == r"a \leq \frac{1}{2} ( x )"
     assert statement_svg(r"\|x\|_2 \le \tfrac{\beta}{2}") is not None
