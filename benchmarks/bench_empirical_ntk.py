@@ -18,10 +18,10 @@ import math
 import os
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
+from _timing import best_time
 from tutorial_baseline import torch_modules, tutorial_contract, tutorial_jacobians
 
 from ntkproof.empirical_ntk import empirical_ntk
@@ -29,17 +29,6 @@ from ntkproof.networks import MLP, TwoLayer
 from ntkproof.rng import generator, unit_vectors
 
 RESULTS: list[dict] = []
-
-
-def best_time(fn, repeat):
-    """Best wall time of ``repeat`` calls, each after a 0.2 s pause; and the last result."""
-    best, out = math.inf, None
-    for _ in range(repeat):
-        time.sleep(0.2)
-        t0 = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t0)
-    return best, out
 
 
 def record(benchmark, name, target, ratio, met, **info):

@@ -15,21 +15,11 @@ import time
 import numpy as np
 import pytest
 import scipy.linalg
+from _timing import SETTLE_S
+from _timing import best_time as _timed
 
 from ntkproof import flow, kernels
 from ntkproof.rng import generator, unit_vectors
-
-SETTLE_S = 0.2
-
-
-def _timed(fn, repeat=1):
-    best = np.inf
-    for _ in range(repeat):
-        time.sleep(SETTLE_S)
-        start = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - start)
-    return best, out
 
 
 def _report(benchmark, **info):

@@ -33,6 +33,8 @@ import time
 import numpy as np
 import pytest
 import scipy.linalg
+from _timing import SETTLE_S
+from _timing import best_time as _timed
 
 from ntkproof.empirical_ntk import empirical_ntk
 from ntkproof.lookahead import LookAhead, mlmoc_scores, most_likely_label
@@ -40,20 +42,12 @@ from ntkproof.networks import TwoLayer
 from ntkproof.rng import generator, unit_vectors
 from ntkproof.training import gradient_descent, max_learning_rate
 
-SETTLE_S = 0.2
 N_L, N_POOL, D, M = 1000, 4000, 16, 256
 TIMED_NAIVE = 40
 RETRAIN_STEPS = 300
 
 
-def _timed(fn, repeat=1):
-    best, out = np.inf, None
-    for _ in range(repeat):
-        time.sleep(SETTLE_S)
-        start = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - start)
-    return best, out
+
 
 
 @pytest.fixture(scope="module")

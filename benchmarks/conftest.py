@@ -1,14 +1,5 @@
-"""Collect ``bench_*.py`` here (the default test run does not look in benchmarks/).
+"""Benchmarks: ``bench_*.py`` files (pyproject's ``python_files`` collects them).
 
-Run: ``python -m pytest benchmarks/ --benchmark-only -s``.
+Run: ``python -m pytest benchmarks/ --benchmark-only -s``. The default test run
+(testpaths tests/ and theorems/) does not look here.
 """
-
-from __future__ import annotations
-
-import pytest
-
-
-def pytest_collect_file(file_path, parent):
-    if file_path.suffix == ".py" and file_path.name.startswith("bench_"):
-        return pytest.Module.from_parent(parent, path=file_path)
-    return None
