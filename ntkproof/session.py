@@ -196,8 +196,9 @@ class NtkSession:
             for r in sorted(group, key=lambda r: r["id"]):
                 twin = ""
                 if r.get("twin_of"):
-                    twin = ("  [falsified twin: rejected as expected]" if verdict == "FALSIFIED"
-                            else "  [falsified twin NOT rejected]")
+                    twin = {"FALSIFIED": "  [falsified twin: rejected as expected]",
+                            "SKIPPED": "  [falsified twin: skipped]"}.get(
+                                verdict, "  [falsified twin NOT rejected]")
                 tr.write_line(f"  {r['id']:<50} {tightness_text(r)}{twin}")
         from .report.build import run_failures
 

@@ -170,6 +170,13 @@ def _instances(ntk, n: int) -> list[dict]:
     return out
 
 
+def _FLOAT64_SLACK(ntk):  # noqa: N802 - a constant-like helper
+    """On backends finer than float64 (mpmath), the comparison cannot beat float64."""
+    factor = max(1.0, 1e-13 / ntk.tol)
+    return None if factor == 1.0 else (
+        factor, "exact_sup and its maximiser are computed in float64 (numpy) on every backend")
+
+
 def _attained_case(inst: dict):
     """evaluate(b): (|f - f_0| at exact_argmax with the networks on b, exact sup, scale)."""
     net, x, B = inst["net"], inst["x"], inst["B"]
@@ -194,7 +201,7 @@ def test_exact_sup(ntk):
     ntk.derivation(exact_sup_derivation())
     insts = _instances(ntk, ntk.budget.pick(quick=10, standard=40, thorough=120))
     for inst in insts:
-        ntk.identity(_attained_case(inst), [{"i": inst["i"]}])
+        ntk.identity(_attained_case(inst), [{"i": inst["i"]}], slack=_FLOAT64_SLACK(ntk))
     rng = ntk.rng("ascent")
     found = []
     for inst in insts:

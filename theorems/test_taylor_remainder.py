@@ -49,6 +49,7 @@ is reported, so the reported tightness is never roundoff.
 from __future__ import annotations
 
 import pytest
+import sympy as sp
 
 from ntkproof import Box, claim, get_activation
 from ntkproof.activations import SMOOTH_ACTIVATIONS
@@ -60,21 +61,40 @@ STATEMENT = r"|\sigma(r)-\sigma(s)-\sigma'(s)(r-s)| \le \frac{\beta}{2}(r-s)^2"
 RS_BOX = Box(r=(-6.0, 6.0), s=(-6.0, 6.0))
 
 
-def remainder_case(activation: str, beta: float):
-    """``evaluate(b, r, s)`` for ntk.bound: (|R|, (β/2)(r-s)², scale of cancelled terms)."""
+def at_precision(b, value):
+    """A sympy constant as a scalar of backend ``b`` (60 digits, rounded by ``b``)."""
+    return b.scalar(str(sp.N(value, 60)))
+
+
+def remainder_case(activation: str, beta):
+    """``evaluate(b, r, s)`` for ntk.bound: (|R|, (β/2)(r-s)², scale of cancelled terms).
+    ``beta`` is a sympy constant, taken at the backend's precision."""
     act = get_activation(activation)
 
     def evaluate(b, r, s):
         fr, fs, lin = act.f(b, r), act.f(b, s), act.df(b, s) * (r - s)
-        return b.abs(fr - fs - lin), beta / 2 * (r - s) ** 2, b.abs(fr) + b.abs(fs) + b.abs(lin)
+        bound = at_precision(b, beta) / 2 * (r - s) ** 2
+        return b.abs(fr - fs - lin), bound, b.abs(fr) + b.abs(fs) + b.abs(lin)
 
     return evaluate
 
 
-def second_derivative_case(activation: str, beta: float):
-    """``evaluate(b, z)``: (|σ''(z)|, β)."""
+def second_derivative_case(activation: str, beta):
+    """``evaluate(b, z)``: (|σ''(z)|, β), β a sympy constant at the backend's precision."""
     act = get_activation(activation)
-    return lambda b, z: (b.abs(act.d2f(b, z)), beta + 0 * z)
+    return lambda b, z: (b.abs(act.d2f(b, z)), at_precision(b, beta) + 0 * z)
+
+
+def second_derivative_at_argmax(activation: str, sc):
+    """``evaluate(b, i)``: (|σ''(z_i*)|, β) with z_i* and β at the backend's precision
+    (60 digits from sympy, rounded by the backend), so mpmath checks it at 50 digits."""
+    act = get_activation(activation)
+
+    def evaluate(b, i):
+        z = at_precision(b, sc.argmax[int(i)])
+        return b.abs(act.d2f(b, z)), at_precision(b, sc.exact)
+
+    return evaluate
 
 
 # -- derivations --------------------------------------------------------------------
@@ -95,9 +115,9 @@ def test_taylor_remainder_derivation_of_generic_sigma(ntk):
 def test_smoothness_constant_of_activation(ntk, activation):
     sc = smoothness_constant(activation)
     ntk.derivation(sc.derivation)
-    z_star = [float(z) for z in sc.argmax]
-    ntk.identity(second_derivative_case(activation, sc.value), [{"z": z} for z in z_star])
-    ntk.bound(second_derivative_case(activation, sc.value), Box(z=(-10.0, 10.0)))
+    ntk.identity(second_derivative_at_argmax(activation, sc), [{"i": i} for i in
+                                                              range(len(sc.argmax))])
+    ntk.bound(second_derivative_case(activation, sc.exact), Box(z=(-10.0, 10.0)))
     ntk.record(beta=str(sc.exact), beta_value=sc.value, argmax=[str(z) for z in sc.argmax])
 
 
@@ -107,8 +127,9 @@ def test_smoothness_constant_of_activation(ntk, activation):
        twin_of="smoothness_constant.{activation}")
 @pytest.mark.parametrize("activation", SMOOTH_ACTIVATIONS)
 def test_twin_small_beta(ntk, activation):
-    beta = smoothness_constant(activation).value
-    ntk.bound(second_derivative_case(activation, 0.99 * beta), Box(z=(-10.0, 10.0)))
+    beta = smoothness_constant(activation).exact
+    ntk.bound(second_derivative_case(activation, sp.Rational(99, 100) * beta),
+              Box(z=(-10.0, 10.0)))
 
 
 # -- the bound, per activation ----------------------------------------------------
@@ -126,7 +147,7 @@ def test_taylor_remainder_derivation_of_activation(ntk, activation):
        known_sup=1.0)
 @pytest.mark.parametrize("activation", SMOOTH_ACTIVATIONS)
 def test_taylor_remainder_of_activation(ntk, activation):
-    beta = smoothness_constant(activation).value
+    beta = smoothness_constant(activation).exact
     ntk.bound(remainder_case(activation, beta), RS_BOX)
 
 
@@ -136,8 +157,8 @@ def test_taylor_remainder_of_activation(ntk, activation):
        twin_of="taylor_remainder.{activation}")
 @pytest.mark.parametrize("activation", SMOOTH_ACTIVATIONS)
 def test_twin_small_constant(ntk, activation):
-    beta = smoothness_constant(activation).value
-    ntk.bound(remainder_case(activation, 0.9 * beta), RS_BOX)
+    beta = smoothness_constant(activation).exact
+    ntk.bound(remainder_case(activation, sp.Rational(9, 10) * beta), RS_BOX)
 
 
 @claim("taylor_remainder.twin_sigmoid_beta_for_tanh", kind="bound",
@@ -145,4 +166,4 @@ def test_twin_small_constant(ntk, activation):
        statement=r"|R_{\tanh}| \le \frac{\beta_{\mathrm{sigmoid}}}{2}(r-s)^2",
        source="falsified twin", twin_of="taylor_remainder.tanh")
 def test_twin_sigmoid_beta_for_tanh(ntk):
-    ntk.bound(remainder_case("tanh", smoothness_constant("sigmoid").value), RS_BOX)
+    ntk.bound(remainder_case("tanh", smoothness_constant("sigmoid").exact), RS_BOX)
