@@ -5,7 +5,7 @@ seed. Each check method draws cases, computes observations on the backend,
 applies the decision rule of :mod:`ntkproof.decision` and keeps the
 :class:`~ntkproof.decision.Decision`. When the test returns, :meth:`finish`
 combines the decisions into the claim's verdict, writes the record and, for a
-failed claim or a twin that was not falsified, raises :class:`ClaimFailed`
+failed claim or a twin that was not falsified, fails the test (``pytest.fail``)
 with the worst case and the command that reproduces it.
 """
 
@@ -25,7 +25,7 @@ from .errors import InvalidArgument, NonFiniteError
 from .rng import claim_seed, generator, spawn
 from .search import Space, worst_case_search
 
-__all__ = ["ClaimRun", "ClaimFailed", "Evaluate", "REFEREE_ZONE"]
+__all__ = ["ClaimRun", "ClaimSkipped", "Evaluate", "REFEREE_ZONE"]
 
 #: A violation smaller than REFEREE_ZONE tolerances is re-checked at 50 digits.
 REFEREE_ZONE = 1e4
@@ -33,10 +33,6 @@ REFEREE_ZONE = 1e4
 Evaluate = Callable[..., Sequence[Any]]
 _SEVERITY = {"ERROR": 5, "FALSIFIED": 4, "INCONCLUSIVE": 3, "SKIPPED": 2, "HOLDS": 1,
              "CERTIFIED": 0, "PROVED": 0}
-
-
-class ClaimFailed(AssertionError):
-    """A claim came out FALSIFIED or ERROR, or a twin was not falsified."""
 
 
 class ClaimSkipped(Exception):

@@ -22,7 +22,7 @@ from typing import Any
 
 from .errors import InvalidArgument
 
-__all__ = ["ClaimInfo", "claim", "KINDS", "VERDICTS", "PASSING", "matches", "resolve_id"]
+__all__ = ["ClaimInfo", "claim", "KINDS", "VERDICTS", "PASSING", "matches"]
 
 KINDS = ("derivation", "identity", "bound", "probabilistic_bound", "rate", "separation")
 VERDICTS = ("PROVED", "CERTIFIED", "HOLDS", "FALSIFIED", "INCONCLUSIVE", "ERROR", "SKIPPED")
@@ -111,10 +111,6 @@ def claim(id: str, *, kind: str, title: str, statement: str, source: str,
         return pytest.mark.ntk_claim(info)(run_claim)
 
     return decorate
-
-
-def resolve_id(info: ClaimInfo, params: Mapping[str, Any]) -> ClaimInfo:
-    return info.resolved(params)
 
 
 def matches(claim_id: str, selectors: Iterable[str]) -> bool:

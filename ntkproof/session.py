@@ -25,7 +25,7 @@ from .budgets import get_budget
 from .check import ClaimRun, describe
 from .claims import ClaimInfo, matches
 from .errors import MissingDependency, UnknownName
-from .records import RecordWriter, new_run_meta, read_records, read_run_meta, write_run_meta
+from .records import RecordWriter, new_run_meta, read_records, write_run_meta
 
 __all__ = ["NtkSession", "claim_info_of"]
 
@@ -214,7 +214,3 @@ class NtkSession:
     def cleanup(self) -> None:
         if self._tmp and self.is_controller:
             shutil.rmtree(self._tmp, ignore_errors=True)
-
-
-def load_meta(run_dir: str) -> dict[str, Any]:
-    return read_run_meta(run_dir)
