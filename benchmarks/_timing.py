@@ -24,3 +24,20 @@ def best_time(fn: Callable[[], Any], repeat: int = 1) -> tuple[float, Any]:
         out = fn()
         best = min(best, time.perf_counter() - t0)
     return best, out
+
+
+def best_times_interleaved(fns: list[Callable[[], Any]], repeat: int = 5) -> list[float]:
+    """Best wall time of each function over ``repeat`` rounds that call them in turn.
+
+    A ratio of two best times taken minutes apart mixes two machine loads; calling
+    the functions alternately lets both see the same load, so the ratio is what the
+    targets compare.
+    """
+    best = [math.inf] * len(fns)
+    for _ in range(repeat):
+        for i, fn in enumerate(fns):
+            time.sleep(SETTLE_S)
+            t0 = time.perf_counter()
+            fn()
+            best[i] = min(best[i], time.perf_counter() - t0)
+    return best

@@ -113,27 +113,38 @@ def _abs_weights(b: Backend, a: Any) -> Any | None:
 
 def _accumulate_block(b: Backend, act: Any, Wb: Any, absa: Any, X1: Any, X2: Any | None,
                       trained: tuple[str, ...], acc: dict[str, Any]) -> None:
-    H1, S1 = _features(b, act, X1, Wb)
-    H2, S2 = (H1, S1) if X2 is None else _features(b, act, X2, Wb)
+    H1, S1 = _features(b, act, X1, Wb, absa)
+    H2, S2 = (H1, S1) if X2 is None else _features(b, act, X2, Wb, absa)
     if "W" in trained:
-        if absa is not None:
-            S1 = S1 * absa[None, :]
-            S2 = S1 if X2 is None else S2 * absa[None, :]
         acc["W"] = _add_gram(b, acc.get("W"), S1, None if X2 is None else S2)
     if "a" in trained:
         acc["a"] = _add_gram(b, acc.get("a"), H1, None if X2 is None else H2)
 
 
-def _features(b: Backend, act: Any, X: Any, Wb: Any) -> tuple[Any, Any]:
-    """``σ(X Wbᵀ)`` and ``σ'(X Wbᵀ)``; numpy applies σ in cache-sized row chunks."""
+def _features(b: Backend, act: Any, X: Any, Wb: Any, absa: Any | None) -> tuple[Any, Any]:
+    """``σ(X Wbᵀ)`` and ``σ'(X Wbᵀ) diag(|a|)`` (``absa = None``: ``|a| = 1``).
+
+    numpy makes one pass over ``Z = X Wbᵀ`` in cache-sized row chunks, writing
+    into preallocated arrays; for ReLU, ``σ(Z)`` overwrites ``Z`` in place after
+    ``σ'`` is read from it, so the block needs two ``n × block`` arrays, not four.
+    """
     Z = b.matmul(X, b.transpose(Wb))
     if b.name != "numpy":
-        return act.f(b, Z), act.df(b, Z)
-    H, S = np.empty_like(Z), np.empty_like(Z)
+        S = act.df(b, Z)
+        return act.f(b, Z), (S if absa is None else S * absa[None, :])
+    S = np.empty_like(Z)
+    H = Z if act.name == "relu" else np.empty_like(Z)
     step = max(1, _CHUNK_ELEMENTS // max(Z.shape[1], 1))
     for i in range(0, Z.shape[0], step):
-        H[i:i + step] = act.f(b, Z[i:i + step])
-        S[i:i + step] = act.df(b, Z[i:i + step])
+        rows = slice(i, i + step)
+        if act.name == "relu":
+            np.greater(Z[rows], 0.0, out=S[rows])
+            np.maximum(Z[rows], 0.0, out=H[rows])
+        else:
+            S[rows] = act.df(b, Z[rows])
+            H[rows] = act.f(b, Z[rows])
+        if absa is not None:
+            S[rows] *= absa
     return H, S
 
 
