@@ -350,12 +350,33 @@ class MLP(Model):
         return dz[:, 0]
 
     def vjp(self, params: Params, X: Any, cot: Any) -> Params:
+        return self.vjp_from_factors(self.layer_factors(params, X), cot)
+
+    def vjp_from_factors(self, factors: list[tuple[int, Any, Any]], cot: Any) -> Params:
+        """``Jᵀ cot`` from :meth:`layer_factors`: ``∂/∂W_l = Uᵀ (C ∘ cot)``, ``∂/∂b_l =
+        b_std Σ_i cot_i C_i``; one ``fan_in × n × fan_out`` product per trained layer."""
         b, c, out = self.backend, self.backend.asarray(cot), {}
-        for layer, U, C in self.layer_factors(params, X):
+        for layer, U, C in factors:
             Cc = C * c[:, None]
-            out[f"W{layer}"] = b.matmul(b.transpose(U), Cc)
-            out[f"b{layer}"] = b.sum(Cc, axis=0) * b.scalar(self.b_std)
+            if f"W{layer}" in self.trained:
+                out[f"W{layer}"] = b.matmul(b.transpose(U), Cc)
+            if f"b{layer}" in self.trained:
+                out[f"b{layer}"] = b.sum(Cc, axis=0) * b.scalar(self.b_std)
         return {k: out[k] for k in self.trained}
+
+    def jvp_from_factors(self, factors: list[tuple[int, Any, Any]], tangent: Params) -> Any:
+        """``J t`` from :meth:`layer_factors`: ``Σ_l rowsum((U t_{W_l}) ∘ C) + b_std C t_{b_l}``
+        over the trained names (the others' tangents count as zero)."""
+        b, out = self.backend, None
+        for layer, U, C in factors:
+            terms = []
+            if f"W{layer}" in self.trained:
+                terms.append(b.sum(b.matmul(U, tangent[f"W{layer}"]) * C, axis=1))
+            if f"b{layer}" in self.trained:
+                terms.append(b.matmul(C, tangent[f"b{layer}"]) * b.scalar(self.b_std))
+            for t in terms:
+                out = t if out is None else out + t
+        return 0 * factors[0][1][:, 0] if out is None else out
 
     def grads(self, params: Params, X: Any) -> Params:
         out = {}
@@ -395,7 +416,7 @@ class Linearized(Model):
 
     def apply(self, params: Params, X: Any) -> Any:
         delta = {k: params[k] - self.params0[k] for k in self.trained}
-        return self._f0(X) + self.base.jvp(self.params0, X, delta)
+        return self._f0(X) + self.jvp(params, X, delta)
 
     def _f0(self, X: Any) -> Any:
         """``f(X; θ0)``, cached for the last ``X`` object (training reuses one ``X``)."""
@@ -404,11 +425,27 @@ class Linearized(Model):
             self._f0_cache = (X, self.base.apply(self.params0, X))
         return self._f0_cache[1]
 
+    def _factors0(self, X: Any) -> list[tuple[int, Any, Any]] | None:
+        """The base's :meth:`MLP.layer_factors` at ``θ0``, cached for the last ``X``
+        object; None for a base without them (then the base's jvp/vjp run)."""
+        if not isinstance(self.base, MLP):
+            return None
+        cached = getattr(self, "_factors0_cache", None)
+        if cached is None or cached[0] is not X:
+            self._factors0_cache = (X, self.base.layer_factors(self.params0, X))
+        return self._factors0_cache[1]
+
     def jvp(self, params: Params, X: Any, tangent: Params) -> Any:
-        return self.base.jvp(self.params0, X, tangent)
+        factors = self._factors0(X)
+        if factors is None:
+            return self.base.jvp(self.params0, X, tangent)
+        return self.base.jvp_from_factors(factors, tangent)  # type: ignore[attr-defined]
 
     def vjp(self, params: Params, X: Any, cot: Any) -> Params:
-        return self.base.vjp(self.params0, X, cot)
+        factors = self._factors0(X)
+        if factors is None:
+            return self.base.vjp(self.params0, X, cot)
+        return self.base.vjp_from_factors(factors, cot)  # type: ignore[attr-defined]
 
     def grads(self, params: Params, X: Any) -> Params:
         return self.base.grads(self.params0, X)

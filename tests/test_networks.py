@@ -258,3 +258,18 @@ def test_scaled_model_is_alpha_times_the_centred_network_and_its_gradients():
                        {k: p[k] - base.params0[k] for k in p}))
     with pytest.raises(InvalidArgument):
         Scaled(base, 0.0)
+
+
+@pytest.mark.parametrize("trained", ["all", ("W2", "b1")])
+def test_linearized_mlp_reuses_factors_at_init_exactly(trained):
+    """Linearized(MLP) contracts cached θ0 layer factors; it must equal the base's
+    jvp/vjp at θ0 (also when only some layers are trained), for every new X."""
+    net = MLP(2, 12, "tanh", W_std=1.4, b_std=0.3, d=3, seed=4, trained=trained)
+    lin = net.linearize()
+    t = perturbation(net, 1.0)
+    for X in (inputs(5, 3), inputs(7, 3) * 0.5):
+        assert rel_err(lin.jvp(net.params0, X, t), net.jvp(net.params0, X, t)) < TOL64
+        cot = np.linspace(-1.0, 2.0, X.shape[0])
+        got, want = lin.vjp(net.params0, X, cot), net.vjp(net.params0, X, cot)
+        assert set(got) == set(want) == set(net.trained)
+        assert all(rel_err(got[k], want[k]) < TOL64 for k in want)
