@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
 
-__all__ = ["main"]
+__all__ = ["main", "collect_claims"]
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -96,26 +96,35 @@ def _theorems_dir(path: str) -> Path:
     return d
 
 
-def cmd_list(args: argparse.Namespace) -> int:
+def collect_claims(theorems: str | Path = "theorems",
+                   selectors: Sequence[str] = ()) -> list[dict]:
+    """The claims the theorem files in ``theorems`` declare (id, kind, title, source,
+    twin_of, ...), as ``ntkproof list`` prints them; collection only, nothing runs.
+
+    Raises SystemExit with pytest's output when the files cannot be collected.
+    """
+    import contextlib
+    import io
+
     import pytest
 
-    d = _theorems_dir(args.theorems)
+    d = _theorems_dir(str(theorems))
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "claims.json"
-        sel = [a for s in args.selectors for a in ("--ntk-select", s)]
-        import contextlib
-        import io
-
+        sel = [a for s in selectors for a in ("--ntk-select", s)]
         captured = io.StringIO()
         with contextlib.redirect_stdout(captured):
             code = pytest.main([str(d), "--collect-only", "-qq", "-p", "no:cacheprovider",
                                 "--import-mode=importlib",
                                 f"--ntk-list={out}", *sel, *_plugin_args()], plugins=[])
-        if code not in (0, 5):
-            print(captured.getvalue(), file=sys.stderr)
-        if not out.exists():
-            return int(code) or 1
-        rows = json.loads(out.read_text())
+        if not out.exists() or code not in (0, 5):
+            raise SystemExit(f"ntkproof: collecting {d} failed (pytest exit {int(code)}):\n"
+                             f"{captured.getvalue()}")
+        return list(json.loads(out.read_text()))
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    rows = collect_claims(args.theorems, args.selectors)
     theorem = None
     for row in rows:
         if row["id"].split(".")[0] != theorem:
@@ -243,7 +252,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     handler = {"list": cmd_list, "verify": cmd_verify, "report": cmd_report,
                "diff": cmd_diff}[args.command]
-    return handler(args)
+    try:
+        return handler(args)
+    except BrokenPipeError:  # output piped into a reader that stopped (| head)
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
+        return 0
 
 
 if __name__ == "__main__":  # pragma: no cover
