@@ -161,7 +161,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
         pargs += ["--ntk-select", s]
     if args.jobs and args.jobs > 1:
         pargs += ["-n", str(args.jobs)]
-    pargs += _plugin_args()
+    # theorem files time nothing; pytest-benchmark (a test extra) would only warn
+    # that xdist disables it
+    pargs += ["-p", "no:benchmark", *_plugin_args()]
     os.environ["NTKPROOF_COMMAND"] = "ntkproof " + " ".join(shlex.quote(a) for a in args.argv)
     print(f"ntkproof: verifying {' '.join(args.selectors) or 'all claims'} from {d}/ "
           f"(budget {args.budget}, seed {args.seed}) -> {out}/", flush=True)
