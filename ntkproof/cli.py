@@ -20,6 +20,7 @@ import tempfile
 from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 __all__ = ["main", "collect_claims"]
 
@@ -136,6 +137,29 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_interruptible(main: Any, pargs: list[str]) -> Any:
+    """``pytest.main(pargs)`` with SIGTERM handled like Ctrl-C.
+
+    A terminated run (a CI time limit, ``kill``) then ends the way an interrupted
+    one does: pytest stops its xdist workers and the plugin writes the partial
+    report from the records finished so far, instead of the process dying with
+    its workers orphaned and no report.json.
+    """
+    import signal
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt(f"ntkproof verify received signal {signum}")
+
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread: leave signals alone
+        return main(pargs, plugins=[])
+    try:
+        return main(pargs, plugins=[])
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def cmd_verify(args: argparse.Namespace) -> int:
     import pytest
 
@@ -167,7 +191,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     os.environ["NTKPROOF_COMMAND"] = "ntkproof " + " ".join(shlex.quote(a) for a in args.argv)
     print(f"ntkproof: verifying {' '.join(args.selectors) or 'all claims'} from {d}/ "
           f"(budget {args.budget}, seed {args.seed}) -> {out}/", flush=True)
-    code = pytest.main(pargs, plugins=[])
+    code = _run_interruptible(pytest.main, pargs)
     report_path = out / "report.json"
     if not report_path.exists():
         print(f"ntkproof: no report was written (pytest exit code {int(code)})", file=sys.stderr)
@@ -182,6 +206,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
               "'ntkproof list' shows the claim ids", file=sys.stderr)
         return 5
     _print_summary(report, out)
+    if not report["run"].get("complete", True):
+        return int(code) or 2  # pytest's "interrupted"
     return 0 if report["summary"]["passed"] else 1
 
 
@@ -197,12 +223,17 @@ def _print_summary(report: dict, out: Path) -> None:
     s = report["summary"]
     print("\n" + ", ".join(f"{k}: {v}" for k, v in s["by_verdict"].items())
           + f"  ({s['total']} claims)")
+    complete = report["run"].get("complete", True)
     if s["failures"]:
         print("FAILED: " + "; ".join(s["failures"]))
-    else:
+    elif complete:
         print("PASSED: every claim holds or is proved, and every falsified twin was rejected")
-    if not report["run"].get("complete", True):
-        print("note: the run did not complete; the report is partial")
+    else:
+        print(f"INTERRUPTED: the {s['total']} claims that finished pass, but the run did not "
+              "complete")
+    if not complete:
+        print("note: the run did not complete; the report is partial (records of finished "
+              "claims are kept; re-run to finish)")
     print(f"report: {out}/report.json, {out}/report.md, {out}/report.html")
 
 

@@ -82,3 +82,44 @@ def test_missing_theorem_folder_is_explained(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(SystemExit, match="no theorem folder"):
         main(["verify"])
+
+
+SLOW_SECOND_CLAIM = '''
+import time
+from ntkproof import claim
+
+
+@claim("slow.first", kind="identity", title="1 == 1", statement="1 = 1", source="t")
+def test_first(ntk):
+    ntk.identity(lambda b, x: (x, x, 1.0), [{"x": 1.0}])
+
+
+@claim("slow.second", kind="identity", title="waits", statement="1 = 1", source="t")
+def test_second(ntk):
+    open("second-started", "w").close()
+    time.sleep(60)
+    ntk.identity(lambda b, x: (x, x, 1.0), [{"x": 1.0}])
+'''
+
+
+def test_sigterm_leaves_partial_report_and_nonzero_exit(project):
+    """A terminated verify (CI time limit, kill) ends like Ctrl-C: the finished claim's
+    record and a partial report stay, and the exit status says it was interrupted."""
+    (project / "theorems" / "test_mini.py").unlink()
+    (project / "theorems" / "test_slow.py").write_text(SLOW_SECOND_CLAIM)
+    proc = subprocess.Popen([sys.executable, "-m", "ntkproof.cli", "verify", "--out", "out"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    import time
+
+    deadline = time.monotonic() + 120
+    while not (project / "second-started").exists():
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()[0]
+        time.sleep(0.2)
+    proc.terminate()
+    out = proc.communicate(timeout=60)[0]
+    assert proc.returncode == 2, out
+    assert "INTERRUPTED" in out and "partial" in out
+    report = json.loads((project / "out" / "report.json").read_text())
+    assert report["run"]["complete"] is False
+    assert [c["id"] for c in report["claims"]] == ["slow.first"]
+    assert "PARTIAL" in (project / "out" / "report.md").read_text().upper()
