@@ -164,6 +164,21 @@ def test_mathtext_normalizes_and_falls_back_to_code():
     assert fallback.startswith("<code") and "\\begin{cases}" in fallback
 
 
+@pytest.mark.parametrize("tex,braced", [
+    (r"\frac12", r"\frac{1}{2}"), (r"\tfrac12 k", r"\frac{1}{2} k"), (r"\frac1m", r"\frac{1}{m}"),
+    (r"\frac1{m}", r"\frac{1}{m}"), (r"\sqrt m", r"\sqrt{m}"), (r"\sqrt2", r"\sqrt{2}"),
+    (r"\sqrt\pi", r"\sqrt{\pi}"), (r"\binom dk", r"\binom{d}{k}"),
+    (r"\mathcal X_+", r"\mathcal{X}_+"), (r"\frac{a}{b}", r"\frac{a}{b}"),
+    (r"\sqrtx", r"\sqrtx")])
+def test_mathtext_braces_one_token_arguments(tex, braced):
+    """TeX's unbraced one-token arguments (as the theorem files write them) are braced
+    for mathtext, which otherwise refuses them and shows raw LaTeX."""
+    assert normalize(tex) == braced
+    if braced != r"\sqrtx":
+        pytest.importorskip("matplotlib")
+        assert statement_svg(tex) is not None
+
+
 def test_partial_run_has_a_banner_in_both_renderings(tmp_path):
     write_run(tmp_path, theorems=1, complete=False)
     report = write_report(tmp_path)

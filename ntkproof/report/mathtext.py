@@ -2,7 +2,8 @@
 
 mathtext parses a subset of TeX. :func:`normalize` rewrites the common commands
 it lacks into ones it knows (``\\le`` → ``\\leq``, ``\\tfrac`` → ``\\frac``,
-``\\lVert`` → ``\\Vert``, sizing commands such as ``\\big`` and ``\\displaystyle``
+``\\lVert`` → ``\\Vert``, braces around one-token arguments such as
+``\\frac12`` and ``\\sqrt m``, sizing commands such as ``\\big`` and ``\\displaystyle``
 dropped); a statement it still cannot parse is shown as its raw text in
 ``<code>``, and so is every statement when matplotlib is not installed.
 """
@@ -18,11 +19,18 @@ from functools import lru_cache
 __all__ = ["normalize", "statement_svg", "statement_html"]
 
 _REPLACE = [
-    (r"\\(?:d|t)frac\b", r"\\frac"), (r"\\le\b", r"\\leq"), (r"\\ge\b", r"\\geq"),
+    (r"\\(?:d|t)frac(?![A-Za-z])", r"\\frac"), (r"\\le\b", r"\\leq"), (r"\\ge\b", r"\\geq"),
     (r"\\ne\b", r"\\neq"), (r"\\lVert\b", r"\\Vert"), (r"\\rVert\b", r"\\Vert"),
     (r"\\lvert\b", "|"), (r"\\rvert\b", "|"), (r"\\coloneqq\b", ":="),
     (r"\\(?:big|Big|bigg|Bigg)(?:l|r|m)?\b", ""), (r"\\(?:display|text|script)style\b", ""),
     (r"\\(?:no)?limits\b", ""), (r"\\operatorname\*", r"\\operatorname"),
+    # TeX takes one-token arguments without braces (\frac12, \sqrt m, \binom dk,
+    # \mathcal X); mathtext wants braces
+    (r"\\(frac|binom)(?![A-Za-z])\s*([0-9A-Za-z])\s*([0-9A-Za-z])", r"\\\1{\2}{\3}"),
+    (r"\\(frac|binom)(?![A-Za-z])\s*([0-9A-Za-z])\s*\{", r"\\\1{\2}{"),
+    (r"\\(sqrt|mathcal|mathrm|mathbf|mathbb|overline)(?![A-Za-z])\s*([0-9A-Za-z])",
+     r"\\\1{\2}"),
+    (r"\\sqrt(?![A-Za-z])\s*(\\[A-Za-z]+)", r"\\sqrt{\1}"),
 ]
 
 
