@@ -136,7 +136,10 @@ def _summary_table(report: dict[str, Any]) -> str:
                 + "".join(f"<td>{_matrix_badge(r, col)}</td>" for col in m["columns"])
                 + f"<td>{'yes' if r['agree'] else '<b>no</b>'}</td></tr>" for r in m["rows"]]
         return _table(["claim", *m["columns"], "agree"], rows)
-    rows = [f"<tr><td><a href='#{_e(c['id'])}'><code>{_e(c['id'])}</code></a></td>"
+    # <wbr> after each dot lets long claim ids wrap at their dots, leaving room for the
+    # tightness column
+    rows = [f"<tr><td><a href='#{_e(c['id'])}'><code>{_e(c['id']).replace('.', '.<wbr>')}"
+            "</code></a></td>"
             f"<td>{_e(c['kind'])}</td><td>{_claim_badge(c)} {_e(expectation(c))}</td>"
             f"<td>{_e(tightness_text(c))}</td><td>{_e(c['cases'])}</td>"
             f"<td>{_e(fmt_num(c['duration_s'], 3))}</td></tr>" for c in report["claims"]]
