@@ -46,7 +46,8 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--out", default="reports/latest", metavar="DIR",
                    help="report folder (default: reports/latest)")
     v.add_argument("--jobs", "-j", type=int, default=1, metavar="N",
-                   help="parallel pytest-xdist workers (default 1)")
+                   help="parallel pytest-xdist workers (default 1); each gets cores/N BLAS and "
+                        "OpenMP threads unless OMP_NUM_THREADS etc. are set")
     v.add_argument("--theorems", default="theorems", metavar="DIR",
                    help="folder of theorem files (default: ./theorems)")
     r = sub.add_parser("report", help="re-render report.json/.md/.html from stored records, "
@@ -160,6 +161,33 @@ def _run_interruptible(main: Any, pargs: list[str]) -> Any:
         signal.signal(signal.SIGTERM, previous)
 
 
+#: Thread-count variables of the BLAS/OpenMP runtimes numpy, scipy and torch use.
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def _share_cores(jobs: int) -> dict[str, str | None]:
+    """Give each of ``jobs`` workers ``cores // jobs`` BLAS/OpenMP threads.
+
+    The xdist workers inherit the environment; without a limit every worker starts
+    one thread per core, and on 2 cores two workers run 4 spinning threads. Variables
+    the user has set are left alone. Returns the previous values, for
+    :func:`_restore_env`.
+    """
+    threads = str(max(1, (os.cpu_count() or 1) // jobs))
+    previous = {name: os.environ.get(name) for name in THREAD_VARIABLES}
+    for name in THREAD_VARIABLES:
+        os.environ.setdefault(name, threads)
+    return previous
+
+
+def _restore_env(previous: dict[str, str | None]) -> None:
+    for name, value in previous.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
 def cmd_verify(args: argparse.Namespace) -> int:
     import pytest
 
@@ -191,7 +219,11 @@ def cmd_verify(args: argparse.Namespace) -> int:
     os.environ["NTKPROOF_COMMAND"] = "ntkproof " + " ".join(shlex.quote(a) for a in args.argv)
     print(f"ntkproof: verifying {' '.join(args.selectors) or 'all claims'} from {d}/ "
           f"(budget {args.budget}, seed {args.seed}) -> {out}/", flush=True)
-    code = _run_interruptible(pytest.main, pargs)
+    env_before = _share_cores(args.jobs) if args.jobs and args.jobs > 1 else {}
+    try:
+        code = _run_interruptible(pytest.main, pargs)
+    finally:
+        _restore_env(env_before)
     report_path = out / "report.json"
     if not report_path.exists():
         print(f"ntkproof: no report was written (pytest exit code {int(code)})", file=sys.stderr)

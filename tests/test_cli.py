@@ -123,3 +123,30 @@ def test_sigterm_leaves_partial_report_and_nonzero_exit(project):
     assert report["run"]["complete"] is False
     assert [c["id"] for c in report["claims"]] == ["slow.first"]
     assert "PARTIAL" in (project / "out" / "report.md").read_text().upper()
+
+
+ENV_PROBE = '''
+import os
+from ntkproof import claim
+
+
+@claim("probe.threads", kind="identity", title="1 == 1", statement="1 = 1", source="t")
+def test_threads(ntk):
+    with open("threads-" + os.environ.get("PYTEST_XDIST_WORKER", "main"), "w") as f:
+        f.write(os.environ.get("OMP_NUM_THREADS", "unset") + " "
+                + os.environ.get("OPENBLAS_NUM_THREADS", "unset"))
+    ntk.identity(lambda b, x: (x, x, 1.0), [{"x": 1.0}])
+'''
+
+
+def test_parallel_workers_share_the_cores_and_the_env_is_restored(project, monkeypatch):
+    pytest.importorskip("xdist")
+    import os
+
+    (project / "theorems" / "test_probe.py").write_text(ENV_PROBE)
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "7")           # the user's choice is kept
+    assert main(["verify", "probe", "--jobs", "2", "--out", "out"]) == 0
+    seen = [p.read_text() for p in project.glob("threads-gw*")]
+    assert seen == [f"{max(1, (os.cpu_count() or 1) // 2)} 7"]
+    assert "OMP_NUM_THREADS" not in os.environ and os.environ["OPENBLAS_NUM_THREADS"] == "7"
