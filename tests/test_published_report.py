@@ -36,10 +36,12 @@ def test_published_report_is_valid_against_the_schema(report):
 
 
 def test_published_report_merges_complete_standard_runs_of_numpy_and_torch(report):
-    runs = report["merged"]["runs"]
+    runs = [r["run"] for r in report["merged"]["runs"]]
     assert sorted(r["backend"] for r in runs) == ["numpy", "torch"]
-    assert all(r["budget"] == "standard" and r["complete"] for r in runs), \
-        [(r["backend"], r["budget"], r["complete"]) for r in runs]
+    assert all(r["budget"] == "standard" and r["seed"] == 0 and r["complete"] for r in runs), \
+        [(r["backend"], r["budget"], r["seed"], r["complete"]) for r in runs]
+    for source in report["merged"]["runs"]:   # the source runs are committed with it
+        assert (ROOT / source["dir"] / "report.json").is_file(), source["dir"]
     assert report["summary"]["passed"], report["summary"]["failures"]
 
 
