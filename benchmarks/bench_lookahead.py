@@ -47,9 +47,6 @@ TIMED_NAIVE = 40
 RETRAIN_STEPS = 300
 
 
-
-
-
 @pytest.fixture(scope="module")
 def problem():
     rng = generator(2022)

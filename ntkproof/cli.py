@@ -138,7 +138,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def _run_interruptible(main: Any, pargs: list[str]) -> Any:
+def _run_interruptible(pargs: list[str]) -> Any:
     """``pytest.main(pargs)`` with SIGTERM handled like Ctrl-C.
 
     A terminated run (a CI time limit, ``kill``) then ends the way an interrupted
@@ -148,15 +148,17 @@ def _run_interruptible(main: Any, pargs: list[str]) -> Any:
     """
     import signal
 
+    import pytest
+
     def interrupt(signum: int, frame: Any) -> None:
         raise KeyboardInterrupt(f"ntkproof verify received signal {signum}")
 
     try:
         previous = signal.signal(signal.SIGTERM, interrupt)
     except ValueError:  # not the main thread: leave signals alone
-        return main(pargs, plugins=[])
+        return pytest.main(pargs, plugins=[])
     try:
-        return main(pargs, plugins=[])
+        return pytest.main(pargs, plugins=[])
     finally:
         signal.signal(signal.SIGTERM, previous)
 
@@ -189,8 +191,6 @@ def _restore_env(previous: dict[str, str | None]) -> None:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    import pytest
-
     d = _theorems_dir(args.theorems)
     out = Path(args.out)
     if out.exists():
@@ -221,7 +221,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
           f"(budget {args.budget}, seed {args.seed}) -> {out}/", flush=True)
     env_before = _share_cores(args.jobs) if args.jobs and args.jobs > 1 else {}
     try:
-        code = _run_interruptible(pytest.main, pargs)
+        code = _run_interruptible(pargs)
     finally:
         _restore_env(env_before)
     report_path = out / "report.json"

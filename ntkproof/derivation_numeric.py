@@ -7,9 +7,10 @@ reports an error estimate:
 * ordinary sub-expressions are compiled with ``sympy.lambdify(..., "mpmath")``
   and are exact to the working precision;
 * an unevaluated ``Integral(f, (x, a, b))`` becomes ``mpmath.quad`` over
-  ``[a, b]`` (either limit may be ``±oo``), split at the sign changes of every ``Abs(g)`` in ``f`` (a kink
-  inside the interval would cost tanh-sinh quadrature most of its digits); the
-  quadrature's own error estimate is returned;
+  ``[a, b]`` (either limit may be ``±oo``), split on a finite interval at the sign
+  changes of every ``Abs(g)`` in ``f`` (a kink inside the interval would cost
+  tanh-sinh quadrature most of its digits); the quadrature's own error estimate is
+  returned;
 * an unevaluated ``Limit(f, x, ±oo)`` is read off at ``x = ±L`` for
   ``L = 10^3`` with an error estimate ``10 |f(L) - f(2L)|``; a finite limit
   point uses ``mpmath.limit``.

@@ -35,7 +35,7 @@ numbers; the seed is part of the repr.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -367,16 +367,14 @@ class MLP(Model):
     def jvp_from_factors(self, factors: list[tuple[int, Any, Any]], tangent: Params) -> Any:
         """``J t`` from :meth:`layer_factors`: ``Σ_l rowsum((U t_{W_l}) ∘ C) + b_std C t_{b_l}``
         over the trained names (the others' tangents count as zero)."""
-        b, out = self.backend, None
+        b = self.backend
+        out = 0 * factors[0][1][:, 0]
         for layer, U, C in factors:
-            terms = []
             if f"W{layer}" in self.trained:
-                terms.append(b.sum(b.matmul(U, tangent[f"W{layer}"]) * C, axis=1))
+                out = out + b.sum(b.matmul(U, tangent[f"W{layer}"]) * C, axis=1)
             if f"b{layer}" in self.trained:
-                terms.append(b.matmul(C, tangent[f"b{layer}"]) * b.scalar(self.b_std))
-            for t in terms:
-                out = t if out is None else out + t
-        return 0 * factors[0][1][:, 0] if out is None else out
+                out = out + b.matmul(C, tangent[f"b{layer}"]) * b.scalar(self.b_std)
+        return out
 
     def grads(self, params: Params, X: Any) -> Params:
         out = {}
@@ -384,6 +382,16 @@ class MLP(Model):
             out[f"W{layer}"] = U[:, :, None] * C[:, None, :]
             out[f"b{layer}"] = C * self.backend.scalar(self.b_std)
         return {k: out[k] for k in self.trained}
+
+
+def _cached_for(owner: Any, attr: str, X: Any, compute: Callable[[], Any]) -> Any:
+    """``compute()``, kept on ``owner.attr`` for the last ``X`` object: training calls a
+    model on one ``X`` every step, and what depends only on ``θ0`` and ``X`` is reused."""
+    cached = getattr(owner, attr, None)
+    if cached is None or cached[0] is not X:
+        cached = (X, compute())
+        setattr(owner, attr, cached)
+    return cached[1]
 
 
 def _per_layer(name: str, value: Any, count: int, kind: type) -> tuple[Any, ...]:
@@ -420,20 +428,16 @@ class Linearized(Model):
 
     def _f0(self, X: Any) -> Any:
         """``f(X; θ0)``, cached for the last ``X`` object (training reuses one ``X``)."""
-        cached = getattr(self, "_f0_cache", None)
-        if cached is None or cached[0] is not X:
-            self._f0_cache = (X, self.base.apply(self.params0, X))
-        return self._f0_cache[1]
+        return _cached_for(self, "_f0_cache", X, lambda: self.base.apply(self.params0, X))
 
     def _factors0(self, X: Any) -> list[tuple[int, Any, Any]] | None:
         """The base's :meth:`MLP.layer_factors` at ``θ0``, cached for the last ``X``
         object; None for a base without them (then the base's jvp/vjp run)."""
-        if not isinstance(self.base, MLP):
+        base = self.base
+        if not isinstance(base, MLP):
             return None
-        cached = getattr(self, "_factors0_cache", None)
-        if cached is None or cached[0] is not X:
-            self._factors0_cache = (X, self.base.layer_factors(self.params0, X))
-        return self._factors0_cache[1]
+        return _cached_for(self, "_factors0_cache", X,
+                           lambda: base.layer_factors(self.params0, X))
 
     def jvp(self, params: Params, X: Any, tangent: Params) -> Any:
         factors = self._factors0(X)
@@ -484,10 +488,8 @@ class Scaled(Model):
         return self.backend.scalar(self.alpha)
 
     def _f0(self, X: Any) -> Any:
-        cached = getattr(self, "_f0_cache", None)
-        if cached is None or cached[0] is not X:
-            self._f0_cache = (X, self.base.apply(self.params0, X))
-        return self._f0_cache[1]
+        """``f(X; w0)``, cached for the last ``X`` object."""
+        return _cached_for(self, "_f0_cache", X, lambda: self.base.apply(self.params0, X))
 
     def apply(self, params: Params, X: Any) -> Any:
         f = self.base.apply(params, X)

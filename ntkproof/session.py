@@ -200,10 +200,9 @@ class NtkSession:
                             "SKIPPED": "  [falsified twin: skipped]"}.get(
                                 verdict, "  [falsified twin NOT rejected]")
                 tr.write_line(f"  {r['id']:<50} {tightness_text(r)}{twin}")
-        from .report.build import run_failures
+        from .report.build import failing_claims
 
-        failing = {f.split(" ", 1)[0] for f in run_failures(records)}
-        bad = [r for r in records if r["id"] in failing]
+        bad = failing_claims(records)
         for r in bad:
             tr.write_line("")
             tr.write_line(f"{r['id']}: {r['verdict']}")

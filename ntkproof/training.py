@@ -165,8 +165,8 @@ def train(model: Model, X: Any, y: Any, *, lr: float, steps: int,
     >>> bool(res.net.losses[-1] < res.net.losses[0])
     True
     """
-    kw: dict[str, Any] = dict(lr=lr, steps=steps, checkpoints=tuple(checkpoints), ntk_at=tuple(ntk_at),
-              X_eval=X_eval)
+    kw: dict[str, Any] = dict(lr=lr, steps=steps, checkpoints=tuple(checkpoints),
+                              ntk_at=tuple(ntk_at), X_eval=X_eval)
     net = gradient_descent(model, X, y, **kw)
     lin = gradient_descent(model.linearize(), X, y, **kw) if linearized else None
     return TrainingResult(net, lin, float(lr), int(steps))

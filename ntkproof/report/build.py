@@ -25,7 +25,7 @@ from ..records import read_records, read_run_meta
 from .aggregate import enrich
 
 __all__ = ["build_report", "write_report", "render_files", "load_report", "load_schema",
-           "summarize", "run_failures"]
+           "summarize", "failing_claims", "run_failures"]
 
 
 def load_schema() -> dict[str, Any]:
@@ -34,7 +34,7 @@ def load_schema() -> dict[str, Any]:
     return json.loads(text)
 
 
-def run_failures(claims: list[dict[str, Any]]) -> list[str]:
+def failing_claims(claims: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Claims that make the run fail: a non-twin FALSIFIED or ERROR, or a twin
     that was not FALSIFIED. A SKIPPED twin is accepted only when the claim it
     twins was skipped in the same run too (or not selected): both are not
@@ -42,16 +42,27 @@ def run_failures(claims: list[dict[str, Any]]) -> list[str]:
     verdicts = {(c["id"], c.get("run_label")): c["verdict"] for c in claims}
     bad = []
     for c in claims:
-        where = f" on {c['run_label']}" if c.get("run_label") else ""
         if c.get("twin_of"):
             parent = verdicts.get((c["twin_of"], c.get("run_label")))
             skipped_with_parent = c["verdict"] == "SKIPPED" and parent in (None, "SKIPPED")
             if c["verdict"] != "FALSIFIED" and not skipped_with_parent:
-                bad.append(f"{c['id']} (twin of {c['twin_of']}: {c['verdict']}, expected "
-                           f"FALSIFIED){where}")
+                bad.append(c)
         elif c["verdict"] in ("FALSIFIED", "ERROR"):
-            bad.append(f"{c['id']} ({c['verdict']}){where}")
+            bad.append(c)
     return bad
+
+
+def run_failures(claims: list[dict[str, Any]]) -> list[str]:
+    """One line per claim of :func:`failing_claims`, naming its column when merged."""
+    lines = []
+    for c in failing_claims(claims):
+        where = f" on {c['run_label']}" if c.get("run_label") else ""
+        if c.get("twin_of"):
+            lines.append(f"{c['id']} (twin of {c['twin_of']}: {c['verdict']}, expected "
+                         f"FALSIFIED){where}")
+        else:
+            lines.append(f"{c['id']} ({c['verdict']}){where}")
+    return lines
 
 
 def summarize(claims: list[dict[str, Any]]) -> dict[str, Any]:
