@@ -36,9 +36,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ._validate import non_negative_int, positive_int, real_number
+from .activations import get_activation
 from .data import digits
 from .empirical_ntk import empirical_ntk
-from .errors import InvalidArgument
+from .errors import InvalidArgument, ShapeError
 from .lookahead import LookAhead, mlmoc_scores, most_likely_label, top_k
 from .networks import TwoLayer
 from .rng import claim_seed, generator
@@ -71,6 +73,24 @@ class ALConfig:
     activation: str = "relu"
     ridge: float = 1e-6
 
+    def __post_init__(self) -> None:
+        for name in ("n_init", "query", "width"):
+            positive_int(f"ALConfig.{name}", getattr(self, name))
+        for name in ("n_pool", "n_test", "rounds", "steps"):
+            non_negative_int(f"ALConfig.{name}", getattr(self, name))
+        real_number("ALConfig.lr_fraction", self.lr_fraction, positive=True)
+        real_number("ALConfig.ridge", self.ridge, non_negative=True)
+        get_activation(self.activation)
+        if self.width % 2:
+            raise InvalidArgument(f"ALConfig.width must be even (the heads use the doubled, "
+                                  f"symmetric initialisation), got {self.width}; use "
+                                  f"{self.width + 1}")
+        if self.rounds * self.query > self.n_pool:
+            raise InvalidArgument(
+                f"ALConfig asks for rounds × query = {self.rounds} × {self.query} = "
+                f"{self.rounds * self.query} queries from a pool of n_pool = {self.n_pool}; "
+                "raise n_pool or lower rounds/query")
+
 
 @dataclass
 class ALCurve:
@@ -90,12 +110,17 @@ class Heads:
     """C one-vs-rest :class:`TwoLayer` heads from one seed (module docstring)."""
 
     def __init__(self, d: int, width: int, n_outputs: int, *, activation: str, seed: int):
+        positive_int("n_outputs", n_outputs, " (one head per output)")
         self.nets = [TwoLayer(d, width, activation, trained="both", a_init="normal",
                               symmetric=True, seed=seed) for _ in range(n_outputs)]
         self.params = [net.params0 for net in self.nets]
 
     def fit(self, X: np.ndarray, Y: np.ndarray, *, steps: int, lr_fraction: float) -> Heads:
         """GD from the initialisation on every head (``Y`` (n, C))."""
+        real_number("lr_fraction", lr_fraction, positive=True)
+        if np.ndim(Y) != 2 or np.shape(Y)[1] != len(self.nets):
+            raise ShapeError(f"Y must have shape (n, {len(self.nets)}) (one column per head), "
+                             f"got {np.shape(Y)}")
         lr = lr_fraction * max_learning_rate(self.nets[0], X)     # heads start identical
         self.params = [gradient_descent(net, X, Y[:, c], lr=lr, steps=steps).final_params
                        for c, net in enumerate(self.nets)]
@@ -170,8 +195,11 @@ def active_learning_curve(method: str, *, seed: int, config: ALConfig | None = N
     >>> c.labelled
     [4, 6]
     """
-    if method not in METHODS:
+    if not isinstance(method, str) or method not in METHODS:
         raise InvalidArgument(f"method must be one of {METHODS}, got {method!r}")
+    non_negative_int("seed", seed)
+    if config is not None and not isinstance(config, ALConfig):
+        raise InvalidArgument(f"config must be an ALConfig, got {type(config).__name__}")
     cfg = config or ALConfig()
     n_all = cfg.n_init + cfg.n_pool
     ds = digits(n_all, seed=seed, classes=cfg.classes, n_test=cfg.n_test)

@@ -12,6 +12,7 @@ is filled from the test's parametrize arguments.
 
 from __future__ import annotations
 
+import difflib
 import fnmatch
 import functools
 import re
@@ -21,12 +22,12 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from .errors import InvalidArgument
+from .verdicts import PASSING, VERDICTS
 
-__all__ = ["ClaimInfo", "claim", "KINDS", "VERDICTS", "PASSING", "matches"]
+__all__ = ["ClaimInfo", "claim", "KINDS", "VERDICTS", "PASSING", "matches",
+           "unmatched_selectors"]
 
 KINDS = ("derivation", "identity", "bound", "probabilistic_bound", "rate", "separation")
-VERDICTS = ("PROVED", "CERTIFIED", "HOLDS", "FALSIFIED", "INCONCLUSIVE", "ERROR", "SKIPPED")
-PASSING = ("PROVED", "CERTIFIED", "HOLDS")
 _ID = re.compile(r"^[a-z][a-z0-9_]*(\.[A-Za-z0-9_{}]+)+$")
 
 
@@ -130,3 +131,24 @@ def matches(claim_id: str, selectors: Iterable[str]) -> bool:
         if any(ch in sel for ch in "*?[") and fnmatch.fnmatchcase(claim_id, sel):
             return True
     return False
+
+
+def unmatched_selectors(claim_ids: Iterable[str], selectors: Iterable[str]) -> list[str]:
+    """One message per selector that selects none of ``claim_ids``, naming it and the
+    nearest claim ids (a typo must not silently verify less than was asked).
+
+    >>> msg, = unmatched_selectors(["arccos.order0", "arccos.order1"], ["arccos.ordr1", "arccos"])
+    >>> msg.split(";")[0], "arccos.order1" in msg
+    ("selector 'arccos.ordr1' matches no claim", True)
+    """
+    ids = sorted(set(claim_ids))
+    names = ids + sorted({i.split(".", 1)[0] for i in ids})
+    out = []
+    for sel in selectors:
+        if any(matches(i, [sel]) for i in ids):
+            continue
+        near = difflib.get_close_matches(sel, names, n=3, cutoff=0.5)
+        hint = f"did you mean {', '.join(near)}? " if near else ""
+        out.append(f"selector {sel!r} matches no claim; {hint}('ntkproof list' shows every "
+                   "claim id)")
+    return out

@@ -2,11 +2,25 @@
 
 ``ntkproof verify`` runs the theorem files through pytest with the plugin and
 writes ``report.json``, ``report.md`` and ``report.html`` into ``--out``
-(default ``reports/latest``). Exit status 0 iff no claim other than a
-falsified twin is FALSIFIED or ERROR and every falsified twin is FALSIFIED.
-``ntkproof report --merge A B --out M`` merges runs into one report with a
-claim × backend matrix; ``ntkproof diff OLD NEW`` exits 1 on a verdict
-regression.
+(default ``reports/latest``). ``ntkproof report --merge A B --out M`` merges
+runs into one report with a claim × backend matrix; ``ntkproof diff OLD NEW``
+exits 1 on a verdict regression.
+
+Every argument is checked before any work starts; a bad one is one line on
+stderr and exit status 4. The exit statuses (the README has the same table):
+
+====  ======================================================================
+0     PASSED: the run is complete, every selected claim recorded, nothing failed
+1     FAILED: a claim is FALSIFIED or ERROR, or a falsified twin was not rejected
+      (``diff``: a verdict regression)
+2     INCOMPLETE: interrupted (Ctrl-C, SIGTERM) or selected claims never recorded;
+      the partial report is written
+3     internal error: pytest crashed, a theorem file could not be collected, or a
+      bug in ntkproof (the message says which)
+4     usage error: a bad argument, a selector that matches no claim, a damaged or
+      foreign input file
+5     nothing to verify: the theorem folder declares no claim
+====  ======================================================================
 """
 
 from __future__ import annotations
@@ -22,11 +36,53 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-__all__ = ["main", "collect_claims"]
+__all__ = ["main", "collect_claims", "EXIT_CODES"]
+
+#: Exit status by outcome (see the module docstring).
+EXIT_CODES = {"PASSED": 0, "FAILED": 1, "INCOMPLETE": 2, "INTERNAL": 3, "USAGE": 4, "EMPTY": 5}
+
+
+class UsageProblem(Exception):
+    """A bad argument or input: printed as one line, exit status 4."""
+
+
+class InternalProblem(Exception):
+    """pytest crashed or a theorem file could not be collected: exit status 3."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with ntkproof's exit status for usage errors (4, not argparse's 2)."""
+
+    def error(self, message: str) -> Any:  # type: ignore[override]
+        raise UsageProblem(f"{self.prog}: {message}")
+
+
+def _count(name: str, least: int) -> Any:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{name} must be a whole number >= {least}, got {text!r}") from None
+        if value < least:
+            raise argparse.ArgumentTypeError(f"{name} must be >= {least}, got {value}")
+        return value
+    return parse
+
+
+def _fraction(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(
+            f"--threshold must be a relative change >= 0 (0.05 = 5%), got {text!r}")
+    return value
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="ntkproof",
         description="Verify NTK theorems: symbolic derivations plus randomized numeric checks, "
                     "with a report of verdicts and tightness.")
@@ -36,16 +92,21 @@ def _parser() -> argparse.ArgumentParser:
     ls.add_argument("selectors", nargs="*", metavar="SELECTOR")
     ls.add_argument("--theorems", default="theorems", metavar="DIR",
                     help="folder of theorem files (default: ./theorems)")
-    v = sub.add_parser("verify", help="run claims and write a report")
+    v = sub.add_parser("verify", help="run claims and write a report",
+                       description="Run the selected claims (all by default) and write "
+                                   "report.json/.md/.html. Exit status: 0 passed, 1 a claim "
+                                   "failed, 2 incomplete (interrupted), 3 internal error, "
+                                   "4 usage error, 5 no claim to verify.")
     v.add_argument("selectors", nargs="*", metavar="SELECTOR",
                    help="claim id (arccos.order0), id prefix (arccos) or glob; none = all")
     v.add_argument("--backend", default=None,
                    help="numpy (default), torch, torch:float32, mpmath, mpmath:dps80")
     v.add_argument("--budget", default="quick", choices=["quick", "standard", "thorough"])
-    v.add_argument("--seed", type=int, default=0, help="run seed (default 0)")
+    v.add_argument("--seed", type=_count("--seed", 0), default=0,
+                   help="run seed, a whole number >= 0 (default 0)")
     v.add_argument("--out", default="reports/latest", metavar="DIR",
                    help="report folder (default: reports/latest)")
-    v.add_argument("--jobs", "-j", type=int, default=1, metavar="N",
+    v.add_argument("--jobs", "-j", type=_count("--jobs", 1), default=1, metavar="N",
                    help="parallel pytest-xdist workers (default 1); each gets cores/N BLAS and "
                         "OpenMP threads unless OMP_NUM_THREADS etc. are set")
     v.add_argument("--theorems", default="theorems", metavar="DIR",
@@ -69,7 +130,7 @@ def _parser() -> argparse.ArgumentParser:
                                    "twin no longer FALSIFIED; else 0.")
     d.add_argument("old", metavar="OLD", help="run folder, merged report folder or report.json")
     d.add_argument("new", metavar="NEW", help="run folder, merged report folder or report.json")
-    d.add_argument("--threshold", type=float, default=0.05, metavar="REL",
+    d.add_argument("--threshold", type=_fraction, default=0.05, metavar="REL",
                    help="relative change of tightness (max) or fitted rate worth listing "
                         "(default 0.05)")
     return p
@@ -92,7 +153,7 @@ def _plugin_args() -> list[str]:
 def _theorems_dir(path: str) -> Path:
     d = Path(path)
     if not d.is_dir():
-        raise SystemExit(
+        raise UsageProblem(
             f"ntkproof: no theorem folder at {d.resolve()}; run from the project root or pass "
             "--theorems DIR")
     return d
@@ -103,7 +164,8 @@ def collect_claims(theorems: str | Path = "theorems",
     """The claims the theorem files in ``theorems`` declare (id, kind, title, source,
     twin_of, ...), as ``ntkproof list`` prints them; collection only, nothing runs.
 
-    Raises SystemExit with pytest's output when the files cannot be collected.
+    Raises :class:`InternalProblem` with pytest's output when the files cannot be
+    collected.
     """
     import contextlib
     import io
@@ -120,13 +182,27 @@ def collect_claims(theorems: str | Path = "theorems",
                                 "--import-mode=importlib",
                                 f"--ntk-list={out}", *sel, *_plugin_args()], plugins=[])
         if not out.exists() or code not in (0, 5):
-            raise SystemExit(f"ntkproof: collecting {d} failed (pytest exit {int(code)}):\n"
-                             f"{captured.getvalue()}")
+            raise InternalProblem(f"ntkproof: collecting {d} failed (pytest exit {int(code)}):"
+                                  f"\n{captured.getvalue()}")
         return list(json.loads(out.read_text()))
 
 
+def _check_selectors(theorems: Path, selectors: Sequence[str]) -> list[dict]:
+    """The claims of ``theorems``; a selector that matches none is a usage error."""
+    from .claims import unmatched_selectors
+
+    rows = collect_claims(theorems)
+    problems = unmatched_selectors([r["id"] for r in rows], selectors)
+    if problems:
+        raise UsageProblem("ntkproof: " + "; ".join(problems))
+    return rows
+
+
 def cmd_list(args: argparse.Namespace) -> int:
-    rows = collect_claims(args.theorems, args.selectors)
+    from .claims import matches
+
+    rows = [r for r in _check_selectors(_theorems_dir(args.theorems), args.selectors)
+            if matches(r["id"], args.selectors)]
     theorem = None
     for row in rows:
         if row["id"].split(".")[0] != theorem:
@@ -190,19 +266,65 @@ def _restore_env(previous: dict[str, str | None]) -> None:
             os.environ[name] = value
 
 
+def _writable_folder(path: str, flag: str) -> Path:
+    """``path`` as a folder this process can write into (created if needed)."""
+    out = Path(path)
+    if out.exists() and not out.is_dir():
+        raise UsageProblem(f"ntkproof: {flag} {path} is an existing file; give a folder "
+                           "for the report")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageProblem(f"ntkproof: {flag} {path} cannot be created "
+                           f"({exc.strerror or exc}); give a folder you can write to") from None
+    if not os.access(out, os.W_OK | os.X_OK):
+        raise UsageProblem(f"ntkproof: {flag} {path} is not writable; give a folder you can "
+                           "write to")
+    return out
+
+
+def _check_backend(spec: str | None) -> None:
+    from .backends import get_backend
+    from .errors import MissingDependency, UnknownName
+
+    try:
+        get_backend(spec or os.environ.get("NTKPROOF_BACKEND") or "numpy")
+    except (UnknownName, MissingDependency, ValueError) as exc:
+        raise UsageProblem(f"ntkproof: --backend: {exc}") from None
+
+
+def _check_jobs(jobs: int) -> None:
+    if jobs > 1:
+        try:
+            import xdist  # noqa: F401
+        except ImportError:
+            raise UsageProblem(
+                f"ntkproof: --jobs {jobs} needs pytest-xdist, which is not installed; "
+                "pip install 'ntkproof[parallel]', or run without --jobs") from None
+
+
+def _clear_run_files(out: Path) -> None:
+    import shutil
+
+    for name in ("records", "selected", "report.json", "report.md", "report.html",
+                 "run.json"):
+        target = out / name
+        if target.is_dir():
+            shutil.rmtree(target)
+        elif target.exists():
+            target.unlink()
+
+
 def cmd_verify(args: argparse.Namespace) -> int:
     d = _theorems_dir(args.theorems)
-    out = Path(args.out)
-    if out.exists():
-        for name in ("records", "report.json", "report.md", "report.html", "run.json"):
-            target = out / name
-            if target.is_dir():
-                import shutil
-
-                shutil.rmtree(target)
-            elif target.exists():
-                target.unlink()
-    out.mkdir(parents=True, exist_ok=True)
+    _check_jobs(args.jobs)
+    _check_backend(args.backend)
+    out = _writable_folder(args.out, "--out")
+    claims = _check_selectors(d, args.selectors)
+    if not claims:
+        print(f"ntkproof: {d}/ declares no claim: nothing to verify", file=sys.stderr)
+        return EXIT_CODES["EMPTY"]
+    _clear_run_files(out)
     pargs = [str(d), "-p", "no:cacheprovider", "-q", "--no-header", "-rN",
              "--import-mode=importlib",
              f"--ntk-report={out}", f"--ntk-budget={args.budget}", f"--ntk-seed={args.seed}",
@@ -211,40 +333,51 @@ def cmd_verify(args: argparse.Namespace) -> int:
         pargs.append(f"--ntk-backend={args.backend}")
     for s in args.selectors:
         pargs += ["--ntk-select", s]
-    if args.jobs and args.jobs > 1:
+    if args.jobs > 1:
         pargs += ["-n", str(args.jobs)]
     # theorem files time nothing; pytest-benchmark (a test extra) would only warn
     # that xdist disables it
-    pargs += ["-p", "no:benchmark", *_plugin_args()]
+    if _has_plugin("pytest_benchmark"):
+        pargs += ["-p", "no:benchmark"]
+    pargs += _plugin_args()
     os.environ["NTKPROOF_COMMAND"] = "ntkproof " + " ".join(shlex.quote(a) for a in args.argv)
     print(f"ntkproof: verifying {' '.join(args.selectors) or 'all claims'} from {d}/ "
           f"(budget {args.budget}, seed {args.seed}) -> {out}/", flush=True)
-    env_before = _share_cores(args.jobs) if args.jobs and args.jobs > 1 else {}
+    env_before = _share_cores(args.jobs) if args.jobs > 1 else {}
     try:
-        code = _run_interruptible(pargs)
+        code = int(_run_interruptible(pargs))
     finally:
         _restore_env(env_before)
     report_path = out / "report.json"
     if not report_path.exists():
-        print(f"ntkproof: no report was written (pytest exit code {int(code)})", file=sys.stderr)
-        return int(code) or 1
+        print(f"ntkproof: pytest stopped before the run started (pytest exit code {code}); "
+              "no report was written (see pytest's output above)", file=sys.stderr)
+        return EXIT_CODES["INTERNAL"]
     report = json.loads(report_path.read_text())
-    if int(code) in (2, 3, 4) and report["summary"]["total"] == 0:
-        print(f"ntkproof: pytest stopped before any claim ran (exit code {int(code)}: "
-              "a collection or usage error, shown above)", file=sys.stderr)
-        return int(code)
-    if report["summary"]["total"] == 0:
-        print(f"ntkproof: no claim matched the selectors {args.selectors}; "
-              "'ntkproof list' shows the claim ids", file=sys.stderr)
-        return 5
     _print_summary(report, out)
-    if not report["run"].get("complete", True):
-        return int(code) or 2  # pytest's "interrupted"
-    return 0 if report["summary"]["passed"] else 1
+    return _exit_code(report, code)
+
+
+def _has_plugin(module: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None
+
+
+def _exit_code(report: dict, pytest_code: int | None = None) -> int:
+    """The exit status of a report's run (see the module docstring)."""
+    summary = report["summary"]
+    status = summary.get("status") or ("PASSED" if summary.get("passed") else "FAILED")
+    if status == "FAILED":
+        return EXIT_CODES["FAILED"]
+    if pytest_code == 3 or any("could not be collected" in p
+                               for p in summary.get("problems", [])):
+        return EXIT_CODES["INTERNAL"]
+    return EXIT_CODES[status]
 
 
 def _print_summary(report: dict, out: Path) -> None:
-    from .report.format import expectation, tightness_text
+    from .report.format import expectation, result_line, tightness_text
 
     width = max([len(c["id"]) for c in report["claims"]] + [48]) + 2
     print("\n" + "claim".ljust(width) + "verdict".ljust(14) + "tightness / rate")
@@ -255,73 +388,80 @@ def _print_summary(report: dict, out: Path) -> None:
     s = report["summary"]
     print("\n" + ", ".join(f"{k}: {v}" for k, v in s["by_verdict"].items())
           + f"  ({s['total']} claims)")
-    complete = report["run"].get("complete", True)
-    if s["failures"]:
-        print("FAILED: " + "; ".join(s["failures"]))
-    elif complete:
-        print("PASSED: every claim holds or is proved, and every falsified twin was rejected")
-    else:
-        print(f"INTERRUPTED: the {s['total']} claims that finished pass, but the run did not "
-              "complete")
-    if not complete:
+    if s.get("failures"):
+        print("failing: " + "; ".join(s["failures"]))
+    if s.get("missing"):
+        print(f"never recorded ({len(s['missing'])}): " + ", ".join(s["missing"][:20])
+              + (" ..." if len(s["missing"]) > 20 else ""))
+    if not report["run"].get("complete", True):
         print("note: the run did not complete; the report is partial (records of finished "
               "claims are kept; re-run to finish)")
     print(f"report: {out}/report.json, {out}/report.md, {out}/report.html")
+    print(result_line(report))
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from .errors import InvalidArgument
     from .report import write_report
     from .report.merge import write_merged
 
     if bool(args.merge) == bool(args.dir) or bool(args.merge) != bool(args.out):
-        print("ntkproof: use 'ntkproof report DIR' or 'ntkproof report --merge DIR DIR ... "
-              "--out DIR'", file=sys.stderr)
-        return 2
+        raise UsageProblem("ntkproof: use 'ntkproof report DIR' or 'ntkproof report --merge "
+                           "DIR DIR ... --out DIR'")
     command = "ntkproof " + " ".join(shlex.quote(a) for a in args.argv)
-    try:
-        report = (write_merged(args.merge, args.out, command=command) if args.merge
-                  else write_report(args.dir))
-    except InvalidArgument as exc:
-        print(f"ntkproof: {exc}", file=sys.stderr)
-        return 2
+    if args.merge:
+        _writable_folder(args.out, "--out")
+        report = write_merged(args.merge, args.out, command=command)
+    else:
+        report = write_report(args.dir)
     _print_summary(report, Path(args.out or args.dir))
-    return 0
+    return _exit_code(report)
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    from .errors import InvalidArgument
     from .report.diff import diff_paths, format_changes
 
-    if not args.threshold >= 0:
-        print(f"ntkproof: --threshold must be a relative change >= 0 (0.05 = 5%), got "
-              f"{args.threshold}", file=sys.stderr)
-        return 2
-    try:
-        changes = diff_paths(args.old, args.new, threshold=args.threshold)
-    except InvalidArgument as exc:
-        print(f"ntkproof: {exc}", file=sys.stderr)
-        return 2
+    changes = diff_paths(args.old, args.new, threshold=args.threshold)
     print(f"ntkproof diff {args.old} -> {args.new} (threshold {100 * args.threshold:g}%)")
     print(format_changes(changes, args.threshold))
-    return 1 if any(c.regression for c in changes) else 0
+    return EXIT_CODES["FAILED"] if any(c.regression for c in changes) else 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = _parser()
+    """Run one ntkproof command; returns the exit status (see the module docstring)."""
+    from .errors import InvalidArgument
+
     argv = list(sys.argv[1:] if argv is None else argv)
-    args = parser.parse_args(argv)
-    args.argv = argv
-    if args.command is None:
-        parser.print_help()
-        return 2
-    handler = {"list": cmd_list, "verify": cmd_verify, "report": cmd_report,
-               "diff": cmd_diff}[args.command]
     try:
+        args = _parser().parse_args(argv)
+        args.argv = argv
+        if args.command is None:
+            _parser().print_help()
+            return EXIT_CODES["USAGE"]
+        handler = {"list": cmd_list, "verify": cmd_verify, "report": cmd_report,
+                   "diff": cmd_diff}[args.command]
         return handler(args)
+    except UsageProblem as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_CODES["USAGE"]
+    except InvalidArgument as exc:  # damaged or foreign files, bad values
+        print(f"ntkproof: {exc}", file=sys.stderr)
+        return EXIT_CODES["USAGE"]
+    except InternalProblem as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_CODES["INTERNAL"]
     except BrokenPipeError:  # output piped into a reader that stopped (| head)
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
         return 0
+    except KeyboardInterrupt:
+        print("ntkproof: interrupted", file=sys.stderr)
+        return EXIT_CODES["INCOMPLETE"]
+    except Exception as exc:  # noqa: BLE001 - a bug: show it, and say it is one
+        import traceback
+
+        traceback.print_exc()
+        print(f"ntkproof: internal error ({type(exc).__name__}: {exc}); this is a bug in "
+              "ntkproof, please report it with the traceback above", file=sys.stderr)
+        return EXIT_CODES["INTERNAL"]
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from ._validate import non_negative_int, positive_int, real_number
 from .activations import get_activation
 from .backends import get_backend
 from .errors import InvalidArgument, MissingDependency
@@ -50,10 +51,15 @@ class Dataset:
                 f"y_train={self.y_train.shape}, x_test={self.x_test.shape})")
 
 
-def _sizes(**sizes: int) -> None:
-    for name, value in sizes.items():
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
-            raise InvalidArgument(f"{name} must be a non-negative integer, got {value!r}")
+#: Sizes that must be >= 1 (a data set needs a training point and an input dimension).
+_POSITIVE = ("n_train", "d", "width", "k")
+
+
+def _sizes(**sizes: Any) -> list[int]:
+    """The sizes as ints, in order: ``n_train``, ``d``, ``width`` and ``k`` >= 1, the others
+    (``n``, ``n_test``) >= 0, ``seed`` a non-negative integer; InvalidArgument otherwise."""
+    return [positive_int(name, value) if name in _POSITIVE else non_negative_int(name, value)
+            for name, value in sizes.items()]
 
 
 def _split(x: np.ndarray, y: np.ndarray, n_train: int, name: str, seed: int) -> Dataset:
@@ -66,9 +72,7 @@ def uniform_sphere(n: int, d: int, *, seed: int) -> np.ndarray:
     >>> uniform_sphere(3, 4, seed=0).shape
     (3, 4)
     """
-    _sizes(n=n, d=d)
-    if d < 1:
-        raise InvalidArgument(f"d must be >= 1, got {d}")
+    n, d, seed = _sizes(n=n, d=d, seed=seed)
     return unit_vectors(generator(seed), n, d)
 
 
@@ -82,9 +86,9 @@ def sphere_teacher(n_train: int, n_test: int, d: int, *, seed: int, width: int =
     >>> sphere_teacher(8, 2, 3, seed=1)
     Dataset('sphere_teacher(d=3, width=64, relu, noise=0.0)', seed=1, x_train=(8, 3), y_train=(8,), x_test=(2, 3))
     """
-    _sizes(n_train=n_train, n_test=n_test, d=d, width=width)
-    if noise < 0:
-        raise InvalidArgument(f"noise must be >= 0, got {noise!r}")
+    n_train, n_test, d, width, seed = _sizes(n_train=n_train, n_test=n_test, d=d, width=width,
+                                             seed=seed)
+    noise = real_number("noise", noise, non_negative=True)
     act = get_activation(activation)
     rng = generator(seed)
     x = unit_vectors(rng, n_train + n_test, d)
@@ -101,7 +105,7 @@ def hypercube_parity(n_train: int, n_test: int, d: int, k: int, *, seed: int) ->
     The k-sparse parity: degree k in the inputs, hard for kernels of the NTK class
     when ``n`` is below about ``d^k``. Targets (n,) in {±1}.
     """
-    _sizes(n_train=n_train, n_test=n_test, d=d, k=k)
+    n_train, n_test, d, k, seed = _sizes(n_train=n_train, n_test=n_test, d=d, k=k, seed=seed)
     if not 1 <= k <= d:
         raise InvalidArgument(f"k must satisfy 1 <= k <= d = {d}, got {k}")
     rng = generator(seed)
@@ -116,7 +120,7 @@ def single_neuron(n_train: int, n_test: int, d: int, *, seed: int) -> Dataset:
     The best predictor of degree <= 1 has relative MSE ``(π - 2)/(2(π - 1))``
     (research notes §5.1). ``w*`` is drawn uniformly on the sphere from the seed.
     """
-    _sizes(n_train=n_train, n_test=n_test, d=d)
+    n_train, n_test, d, seed = _sizes(n_train=n_train, n_test=n_test, d=d, seed=seed)
     rng = generator(seed)
     w_star = unit_vectors(rng, 1, d)[0]
     x = rng.standard_normal((n_train + n_test, d))
@@ -146,15 +150,21 @@ def digits(n_train: int = 1000, *, seed: int, classes: tuple[int, ...] | None = 
     classes) the target is the centred one-hot code ``e_label - 1/C``, shape (n, C),
     whose rows sum to 0; predict with the arg-max.
     """
-    raw = _load_digits()
-    x, labels = np.asarray(raw.data, dtype=np.float64), np.asarray(raw.target)
-    chosen = tuple(range(10)) if classes is None else tuple(int(c) for c in classes)
+    n_train, seed = _sizes(n_train=n_train, seed=seed)
+    if n_test is not None:
+        n_test = non_negative_int("n_test", n_test)
+    try:
+        chosen = tuple(range(10)) if classes is None else tuple(
+            non_negative_int("classes entry", c) for c in classes)
+    except (TypeError, InvalidArgument):
+        chosen = ()
     if len(set(chosen)) != len(chosen) or len(chosen) < 2 or not set(chosen) <= set(range(10)):
         raise InvalidArgument(f"classes must be at least two distinct digits 0-9, got {classes!r}")
+    raw = _load_digits()
+    x, labels = np.asarray(raw.data, dtype=np.float64), np.asarray(raw.target)
     keep = np.isin(labels, chosen)
     x, labels = x[keep], labels[keep]
     n_test = max(len(x) - n_train, 0) if n_test is None else n_test
-    _sizes(n_train=n_train, n_test=n_test)
     if n_train + n_test > len(x):
         raise InvalidArgument(f"n_train + n_test = {n_train + n_test} exceeds the {len(x)} "
                               f"images of classes {chosen}; ask for fewer")

@@ -31,8 +31,9 @@ from typing import Any
 
 import numpy as np
 
-from .errors import DivergenceError, InvalidArgument, NonFiniteError, ShapeError
-from .networks import Model, Params, check_inputs
+from ._validate import check_targets, non_negative_int, real_number, step_indices
+from .errors import DivergenceError, InvalidArgument
+from .networks import Model, Params, check_inputs, check_model
 
 __all__ = ["LOSSES", "Descent", "minimize_loss", "loss_value"]
 
@@ -72,6 +73,7 @@ def loss_value(model: Model, params: Params, X: Any, y: Any, *, loss: str = "mse
                weight_decay: float = 0.0) -> float:
     """``L(θ)`` of the module docstring at ``params``, as a Python float."""
     Xb, yb = _validate(model, X, y, loss, 1.0, 0, weight_decay)
+    model._check_params(params)
     b = model.backend
     value, _ = _loss_and_slope(b, loss, model.apply(params, Xb), yb)
     return value + _penalty(b, params, model.trained, weight_decay)
@@ -79,27 +81,19 @@ def loss_value(model: Model, params: Params, X: Any, y: Any, *, loss: str = "mse
 
 def _validate(model: Model, X: Any, y: Any, loss: str, lr: float, steps: int,
               weight_decay: float) -> tuple[Any, Any]:
-    if loss not in LOSSES:
+    if not isinstance(loss, str) or loss not in LOSSES:
         raise InvalidArgument(f"loss must be one of {LOSSES}, got {loss!r}")
+    check_model(model)
     b = model.backend
     Xb = check_inputs(X, model.d, b)
-    n = Xb.shape[0]
-    y_np = np.asarray(b.to_numpy(y), dtype=float)
-    if y_np.shape not in ((n,), (n, 1)):
-        raise ShapeError(f"y must have shape ({n},) to match X of shape {tuple(Xb.shape)}, "
-                         f"got {y_np.shape}")
-    if not np.all(np.isfinite(y_np)):
-        raise NonFiniteError("y holds NaN or infinity; descent needs finite targets")
+    y_np = check_targets(y, Xb, b)
     if loss == "logistic" and not np.all(np.abs(y_np) == 1):
         raise InvalidArgument("the logistic loss needs labels in {-1, +1}; got values "
                               f"{sorted(set(np.unique(y_np).tolist()))[:5]}; map them to ±1")
-    if not (np.isfinite(lr) and lr > 0):
-        raise InvalidArgument(f"lr must be a finite positive number, got {lr!r}")
-    if int(steps) != steps or steps < 0:
-        raise InvalidArgument(f"steps must be a non-negative integer, got {steps!r}")
-    if not (np.isfinite(weight_decay) and weight_decay >= 0):
-        raise InvalidArgument(f"weight_decay must be finite and >= 0, got {weight_decay!r}")
-    return Xb, b.asarray(y_np.reshape(n))
+    real_number("lr", lr, positive=True)
+    non_negative_int("steps", steps)
+    real_number("weight_decay", weight_decay, non_negative=True)
+    return Xb, b.asarray(y_np.reshape(Xb.shape[0]))
 
 
 def minimize_loss(model: Model, X: Any, y: Any, *, lr: float, steps: int, loss: str = "mse",
@@ -132,16 +126,11 @@ def minimize_loss(model: Model, X: Any, y: Any, *, lr: float, steps: int, loss: 
     True
     """
     Xb, yb = _validate(model, X, y, loss, lr, steps, weight_decay)
-    b, n = model.backend, Xb.shape[0]
+    b, n, steps = model.backend, Xb.shape[0], int(steps)
+    if params is not None:
+        model._check_params(params)
     params = dict(model.params0 if params is None else params)
-    missing = set(model.params0) - set(params)
-    if missing:
-        raise InvalidArgument(f"params lacks {sorted(missing)}; pass every name of "
-                              f"model.params0 ({sorted(model.params0)})")
-    keep = {int(k) for k in checkpoints}
-    bad = sorted(k for k in keep if not 0 <= k <= steps)
-    if bad:
-        raise InvalidArgument(f"checkpoints {bad} lie outside 0..{steps}")
+    keep = set(step_indices("checkpoints", checkpoints, steps))
     losses, stored = np.empty(int(steps) + 1), {}
     lr_b, wd_b, inv_n = b.scalar(lr), b.scalar(weight_decay), 1 / b.scalar(n)
     for k in range(int(steps) + 1):

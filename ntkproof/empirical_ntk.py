@@ -28,9 +28,11 @@ from typing import Any
 
 import numpy as np
 
-from .backends import Backend
-from .errors import InvalidArgument
-from .networks import MLP, Linearized, Model, Params, TwoLayer, check_inputs
+from ._validate import positive_int, shape_of
+from .activations import Activation, get_activation
+from .backends import Backend, get_backend
+from .errors import InvalidArgument, ShapeError
+from .networks import MLP, Linearized, Model, Params, TwoLayer, check_inputs, check_model
 
 __all__ = ["empirical_ntk", "two_layer_ntk", "mlp_ntk", "jacobian_ntk", "default_block"]
 
@@ -50,10 +52,12 @@ def empirical_ntk(model: Model, X1: Any, X2: Any | None = None, *, params: Param
     :class:`~ntkproof.networks.Linearized` model has its base's kernel at
     ``θ0`` whatever ``params``.
     """
+    check_model(model)
     if isinstance(model, Linearized):
         return empirical_ntk(model.base, X1, X2, per_layer=per_layer, block=block)
     params = model.params0 if params is None else params
     if isinstance(model, TwoLayer):
+        model._check_params(params)
         parts = two_layer_ntk(params["W"], params["a"], X1, X2, activation=model.activation,
                               trained=model.trained, backend=model.backend, block=block,
                               per_layer=True)
@@ -78,8 +82,9 @@ def default_block(n_rows: int, m: int) -> int:
     return int(min(m, block))
 
 
-def two_layer_ntk(W: Any, a: Any, X1: Any, X2: Any | None = None, *, activation: Any,
-                  backend: Backend, trained: tuple[str, ...] = ("W", "a"),
+def two_layer_ntk(W: Any, a: Any, X1: Any, X2: Any | None = None, *,
+                  activation: str | Activation, backend: str | Backend,
+                  trained: tuple[str, ...] = ("W", "a"),
                   block: int | None = None, per_layer: bool = False) -> Any:
     """Closed-form eNTK of ``f(x) = m^{-1/2} Σ_j a_j σ(w_jᵀx)`` (Telgarsky DLT §4.3).
 
@@ -88,13 +93,21 @@ def two_layer_ntk(W: Any, a: Any, X1: Any, X2: Any | None = None, *, activation:
     (default :func:`default_block`) keep the memory at O(n1 n2 + n block).
     Returns the (n1, n2) Gram, or ``{"W": Θ_W, "a": Θ_a}`` with ``per_layer``.
     """
-    b, m = backend, int(W.shape[0])
-    X1 = check_inputs(X1, int(W.shape[1]), b, "X1")
-    X2 = None if X2 is None else check_inputs(X2, int(W.shape[1]), b, "X2")
+    b, activation = get_backend(backend), get_activation(activation)
+    w_shape, a_shape = shape_of(W), shape_of(a)
+    if len(w_shape) != 2 or a_shape != w_shape[:1]:
+        raise ShapeError(f"W must have shape (m, d) and a shape (m,), got W {w_shape} and "
+                         f"a {a_shape}")
+    if isinstance(trained, str):                  # TwoLayer's options "W", "a", "both"
+        trained = ("W", "a") if trained == "both" else (trained,)
+    if not trained or not set(trained) <= {"W", "a"}:
+        raise InvalidArgument(f"trained must be a non-empty subset of ('W', 'a'), "
+                              f"got {trained!r}")
+    m = w_shape[0]
+    X1 = check_inputs(X1, w_shape[1], b, "X1")
+    X2 = None if X2 is None else check_inputs(X2, w_shape[1], b, "X2")
     block = default_block(X1.shape[0] + (0 if X2 is None else X2.shape[0]), m) \
-        if block is None else int(block)
-    if block < 1:
-        raise InvalidArgument(f"block must be a positive number of neurons, got {block}")
+        if block is None else positive_int("block", block, " (neurons per block)")
     absa = _abs_weights(b, a)
     acc: dict[str, Any] = {}
     for start in range(0, m, block):
@@ -204,10 +217,13 @@ def mlp_ntk(model: MLP, X1: Any, X2: Any | None = None, *, params: Params | None
     Cost ``O(n² Σ_l (fan_in + fan_out) + n Σ_l fan_in fan_out)``; never the
     n × P Jacobian. Returns the (n1, n2) Gram or ``{name: Gram}``.
     """
+    if not isinstance(model, MLP):
+        raise InvalidArgument(f"mlp_ntk needs an MLP, got {type(model).__name__}; "
+                              "use empirical_ntk for other models")
     b = model.backend
     params = model.params0 if params is None else params
-    F1 = model.layer_factors(params, X1)
-    F2 = F1 if X2 is None else model.layer_factors(params, X2)
+    F1 = model.layer_factors(params, X1, "X1")
+    F2 = F1 if X2 is None else model.layer_factors(params, X2, "X2")
     out = {}
     for (layer, U1, C1), (_, U2, C2) in zip(F1, F2, strict=True):
         CC = _gram(b, C1, None if X2 is None else C2)
@@ -225,8 +241,11 @@ def jacobian_ntk(model: Model, X1: Any, X2: Any | None = None, *,
     Uses ``model.grads`` (per-example gradients); for tests and tiny sizes,
     e.g. on the mpmath backend, where it checks the structured forms.
     """
+    check_model(model)
     b = model.backend
     params = model.params0 if params is None else params
+    X1 = check_inputs(X1, model.d, b, "X1")
+    X2 = None if X2 is None else check_inputs(X2, model.d, b, "X2")
     G1 = model.grads(params, X1)
     G2 = G1 if X2 is None else model.grads(params, X2)
     out = {}

@@ -59,3 +59,11 @@ def unknown_name(kind: str, value: object, known: list[str] | tuple[str, ...]) -
     return UnknownName(
         f"unknown {kind} {value!r}; expected one of: {', '.join(sorted(known))}"
     )
+
+
+class DamagedFile(InvalidArgument):
+    """A stored file (records, run.json, report.json) that cannot be read as what it
+    should be; the message names the file and, for line files, the line."""
+
+
+__all__ += ["DamagedFile"]

@@ -39,8 +39,9 @@ from typing import Any
 
 import numpy as np
 
+from ._validate import check_finite, check_symmetric, non_negative_int, real_number
 from .backends import Backend, get_backend
-from .errors import InvalidArgument, ShapeError, SingularKernelError
+from .errors import InvalidArgument, NonFiniteError, ShapeError, SingularKernelError
 
 __all__ = ["KernelFactor", "LookAhead", "Bordered", "most_likely_label", "mlmoc_scores",
            "top_k", "full_solve"]
@@ -114,16 +115,20 @@ def _as2d(b: Backend, x: Any, name: str, rows: int) -> tuple[Any, bool]:
     x = b.asarray(x)
     shape = _shape(x)
     if len(shape) == 1 and shape[0] == rows:
-        return x.reshape(rows, 1), True
-    if len(shape) == 2 and shape[0] == rows:
-        return x, False
-    raise ShapeError(f"{name} must have shape ({rows},) or ({rows}, C), got {shape}")
+        out, squeeze = x.reshape(rows, 1), True
+    elif len(shape) == 2 and shape[0] == rows:
+        out, squeeze = x, False
+    else:
+        raise ShapeError(f"{name} must have shape ({rows},) or ({rows}, C), got {shape}")
+    check_finite(name, out, "check the model outputs or labels that produced it")
+    return out, squeeze
 
 
 def _kernel(b: Backend, k: Any, name: str, rows: int, cols: int) -> Any:
     k = b.asarray(k)
     if _shape(k) != (rows, cols):
         raise ShapeError(f"{name} must have shape ({rows}, {cols}), got {_shape(k)}")
+    check_finite(name, k, "check the kernel that produced it")
     return k
 
 
@@ -155,9 +160,7 @@ class KernelFactor:
     def __init__(self, A: Any, *, ridge: float = 0.0, backend: str | Backend | None = None,
                  _L: Any = None) -> None:
         self.backend = b = get_backend(backend)
-        if not (np.isfinite(ridge) and ridge >= 0):
-            raise InvalidArgument(f"ridge must be finite and >= 0, got {ridge!r}")
-        self.ridge = float(ridge)
+        self.ridge = real_number("ridge", ridge, non_negative=True)
         if _L is not None:
             self.L, self.n = _L, _shape(_L)[0]
             return
@@ -166,6 +169,8 @@ class KernelFactor:
         if len(shape) != 2 or shape[0] != shape[1]:
             raise ShapeError(f"the kernel A = Θ(𝒳, 𝒳) must be a square (n, n) matrix, "
                              f"got shape {shape}")
+        check_finite("the kernel A = Θ(𝒳, 𝒳)", A, "check the kernel that produced it")
+        check_symmetric("the kernel A = Θ(𝒳, 𝒳)", A, eps=b.tol.eps)
         self.n = shape[0]
         Ar = A + b.scalar(self.ridge) * b.eye(self.n) if self.ridge else A
         L = _cholesky(b, Ar)
@@ -193,9 +198,10 @@ class KernelFactor:
         b = self.backend
         B = b.asarray(B)
         one = len(_shape(B)) == 1
-        B2 = B.reshape(self.n, 1) if one else B
-        if _shape(B2)[0] != self.n:
+        if len(_shape(B)) not in (1, 2) or _shape(B)[0] != self.n:
             raise ShapeError(f"right-hand side must have {self.n} rows, got shape {_shape(B)}")
+        B2 = B.reshape(self.n, 1) if one else B
+        check_finite("the right-hand side", B2, "check the residuals that produced it")
         X = _tri_solve(b, self.L, _tri_solve(b, self.L, B2, trans=False), trans=True)
         return X.reshape(self.n) if one else X
 
@@ -203,7 +209,13 @@ class KernelFactor:
         """The factor of ``[[A, col], [colᵀ, corner]]`` (+ ridge on the new diagonal),
         in ``O(n²)``: ``l = L⁻¹ col``, ``d = sqrt(corner + ridge − lᵀl)``."""
         b = self.backend
-        col = _kernel(b, b.asarray(col).reshape(self.n, 1), "col", self.n, 1)
+        col = b.asarray(col)
+        if _shape(col) not in ((self.n,), (self.n, 1), (1, self.n)):
+            raise ShapeError(f"col = Θ(𝒳, x') must have shape ({self.n},), got {_shape(col)}")
+        col = _kernel(b, col.reshape(self.n, 1), "col", self.n, 1)
+        if len(_shape(corner)) > 0 and _shape(corner) not in ((1,), (1, 1)):
+            raise ShapeError(f"corner = Θ(x', x') must be a scalar, got shape {_shape(corner)}")
+        check_finite("corner", b.asarray(corner), "check the kernel that produced it")
         ell = _tri_solve(b, self.L, col, trans=False)                      # (n, 1)
         d2 = _cell(b, corner) + b.scalar(self.ridge) - b.sum(ell * ell)
         c = b.to_float(_cell(b, corner)) + self.ridge
@@ -274,6 +286,7 @@ class LookAhead:
         diag = b.asarray(k_cand_diag)
         if _shape(diag) != (p,):
             raise ShapeError(f"k_cand_diag must have shape ({p},), got {_shape(diag)}")
+        check_finite("k_cand_diag", diag, "check the kernel that produced it")
         fc, _ = _as2d(b, f_cand, "f_cand", p)
         yc, _ = _as2d(b, y_cand, "y_cand", p)
         if _shape(fc)[1] != self.outputs or _shape(yc) != _shape(fc):
@@ -327,6 +340,12 @@ class LookAhead:
         out.backend, out.squeeze = b, self.squeeze
         out.factor = self.factor.border(k_new_train, k_new_new)
         out.n = self.n + 1
+        for name, v in (("f_new", f_new), ("y_new", y_new)):
+            if _shape(v) not in ((), (self.outputs,), (1, self.outputs)) or \
+                    (_shape(v) == () and self.outputs != 1):
+                raise ShapeError(f"{name} must have shape ({self.outputs},) (one value per "
+                                 f"output), got {_shape(v)}")
+            check_finite(name, b.asarray(v), "check the model output or label")
         r_new = (b.asarray(y_new) - b.asarray(f_new)).reshape(1, self.outputs)
         out.residual = _concat(b, [self.residual, r_new], axis=0)
         out.alpha = out.factor.solve(out.residual)
@@ -339,8 +358,10 @@ def full_solve(k_plus: Any, f_plus: Any, y_plus: Any, k_eval_plus: Any, f_eval: 
     (𝒴+ − f(𝒳+))``; shapes (N, N), (N[, C]), (N[, C]), (q, N), (q[, C])."""
     la = LookAhead(k_plus, f_plus, y_plus, ridge=ridge, backend=backend)
     b = la.backend
-    fe, _ = _as2d(b, f_eval, "f_eval", _shape(b.asarray(k_eval_plus))[0])
-    out = fe + b.matmul(b.asarray(k_eval_plus), la.alpha)
+    ke = b.asarray(k_eval_plus)
+    ke = _kernel(b, ke, "k_eval_plus", _shape(ke)[0] if len(_shape(ke)) == 2 else -1, la.n)
+    fe, _ = _as2d(b, f_eval, "f_eval", _shape(ke)[0])
+    out = fe + b.matmul(ke, la.alpha)
     return out[:, 0] if la.squeeze else out
 
 
@@ -350,6 +371,9 @@ def most_likely_label(f: Any, *, backend: str | Backend | None = None) -> Any:
     for C outputs the centred one-hot code ``e_{argmax f} − 1/C`` (the coding of
     :func:`ntkproof.data.digits`). Returns a numpy array."""
     f = np.asarray(get_backend(backend).to_numpy(f))
+    if f.ndim not in (1, 2):
+        raise ShapeError(f"f must have shape (n,) or (n, C), got {f.shape}")
+    check_finite("f", f, "check the model outputs")
     if f.ndim == 1 or f.shape[1] == 1:
         return np.where(f >= 0, 1.0, -1.0)
     C = f.shape[1]
@@ -366,6 +390,9 @@ def mlmoc_scores(lookahead: LookAhead, bordered: Bordered, k_eval_train: Any,
     most_likely_label(f_L(x'))``. ``f_L`` here is the trained model; ``base`` is the
     part of the look-ahead that does not depend on x' (zero if f_L interpolates L).
     """
+    if not isinstance(lookahead, LookAhead) or not isinstance(bordered, Bordered):
+        raise InvalidArgument(f"mlmoc_scores needs a LookAhead and its Bordered update, got "
+                              f"{type(lookahead).__name__} and {type(bordered).__name__}")
     b = lookahead.backend
     base, G = lookahead.change(bordered, k_eval_train, k_eval_cand)
     s = bordered.s
@@ -377,7 +404,19 @@ def mlmoc_scores(lookahead: LookAhead, bordered: Bordered, k_eval_train: Any,
 def top_k(scores: Any, k: int, *, exclude: Any = ()) -> np.ndarray:
     """Indices of the k largest scores (ties broken by index), skipping ``exclude``."""
     s = np.asarray(scores, dtype=float).copy()
-    if int(k) != k or k < 0 or k > s.size - len(exclude):
-        raise InvalidArgument(f"k must be an integer in [0, {s.size - len(exclude)}], got {k!r}")
-    s[list(exclude)] = -np.inf
+    if s.ndim != 1:
+        raise ShapeError(f"scores must be a 1-D array (one score per candidate), got shape "
+                         f"{s.shape}")
+    if np.isnan(s).any():
+        raise NonFiniteError(f"scores holds NaN (first at index {int(np.argmax(np.isnan(s)))}); "
+                             "NaN scores cannot be ranked")
+    exclude = [non_negative_int("exclude entry", i) for i in exclude]
+    if any(i >= s.size for i in exclude):
+        raise InvalidArgument(f"exclude {sorted(i for i in exclude if i >= s.size)} are not "
+                              f"indices of the {s.size} scores")
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer, float)) or int(k) != k \
+            or k < 0 or k > s.size - len(set(exclude)):
+        raise InvalidArgument(f"k must be an integer in [0, {s.size - len(set(exclude))}], "
+                              f"got {k!r}")
+    s[exclude] = -np.inf
     return np.argsort(-s, kind="stable")[: int(k)]

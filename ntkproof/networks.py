@@ -40,25 +40,39 @@ from typing import Any
 
 import numpy as np
 
+from ._validate import check_finite, check_params, non_negative_int, positive_int, real_number
+from ._validate import shape_of as _shape_of
 from .activations import Activation, get_activation
 from .backends import Backend, get_backend
 from .errors import InvalidArgument, ShapeError
 from .rng import generator
 
-__all__ = ["Model", "TwoLayer", "MLP", "Linearized", "Scaled", "Params", "check_inputs"]
+__all__ = ["Model", "TwoLayer", "MLP", "Linearized", "Scaled", "Params", "check_inputs",
+           "check_model"]
 
 Params = dict[str, Any]
 _TWO_LAYER_TRAINED = {"W": ("W",), "a": ("a",), "both": ("W", "a")}
 
 
 def check_inputs(X: Any, d: int, backend: Backend, name: str = "X") -> Any:
-    """``X`` as a backend array of shape ``(n, d)``; ShapeError otherwise."""
-    shape = tuple(np.shape(X)) if not hasattr(X, "shape") else tuple(X.shape)
+    """``X`` as a backend array of shape ``(n, d)`` with finite entries; ShapeError or
+    NonFiniteError (naming the first bad row) otherwise."""
+    shape = _shape_of(X)
     if len(shape) != 2 or shape[1] != d:
         raise ShapeError(
             f"{name} must have shape (n, {d}) (one input of dimension d={d} per row), "
             f"got shape {shape}; reshape it, e.g. {name}.reshape(-1, {d})")
-    return backend.asarray(X)
+    Xb = backend.asarray(X)
+    check_finite(name, Xb, "drop or impute those rows")
+    return Xb
+
+
+def check_model(model: Any, name: str = "model") -> None:
+    """InvalidArgument unless ``model`` is a :class:`Model` (a common slip: arguments swapped)."""
+    if not isinstance(model, Model):
+        raise InvalidArgument(
+            f"{name} must be a network of ntkproof.networks (TwoLayer, MLP, Linearized, "
+            f"Scaled), got {type(model).__name__}; pass the model first, then the inputs")
 
 
 def _inv_sqrt(b: Backend, k: int | float) -> Any:
@@ -92,6 +106,18 @@ class Model:
     def linearize(self) -> Linearized:
         """The first-order Taylor model at ``params0`` (see :class:`Linearized`)."""
         return Linearized(self)
+
+    def _check_params(self, params: Params, name: str = "params",
+                      keys: Sequence[str] | None = None) -> None:
+        """``params`` has every name of ``keys`` (default: all of ``params0``), each shaped
+        like ``params0``'s; InvalidArgument (missing names) or ShapeError otherwise."""
+        p0 = self.params0
+        try:                                  # fast path: every array has params0's shape
+            if all(params[k].shape == p0[k].shape for k in (p0 if keys is None else keys)):
+                return
+        except (KeyError, AttributeError, TypeError):
+            pass
+        check_params(params, {k: _shape_of(v) for k, v in p0.items()}, name=name, keys=keys)
 
     def num_params(self) -> int:
         """Number of trained scalars P."""
@@ -138,13 +164,14 @@ class TwoLayer(Model):
                  seed: int, backend: str | Backend | None = None) -> None:
         self.backend = get_backend(backend)
         self.activation = get_activation(activation)
-        self.d, self.m, self.seed = _positive_int("d", d), _positive_int("m", m), int(seed)
+        self.d, self.m = positive_int("d", d), positive_int("m", m, " (the width)")
+        self.seed = non_negative_int("seed", seed)
         self.a_init, self.symmetric = a_init, bool(symmetric)
         if trained not in _TWO_LAYER_TRAINED:
             raise InvalidArgument(
                 f"trained must be one of {sorted(_TWO_LAYER_TRAINED)}, got {trained!r}")
         self.trained_option = trained
-        W, a = _draw_two_layer(d, m, a_init, self.symmetric, self.seed)
+        W, a = _draw_two_layer(self.d, self.m, a_init, self.symmetric, self.seed)
         self.params0 = {"W": self.backend.asarray(W), "a": self.backend.asarray(a)}
         self.trained = _TWO_LAYER_TRAINED[trained]
 
@@ -168,6 +195,7 @@ class TwoLayer(Model):
     def apply(self, params: Params, X: Any) -> Any:
         b = self.backend
         X = check_inputs(X, self.d, b)
+        self._check_params(params)
         out = None
         for rows in self._halves():
             Z = b.matmul(X, b.transpose(params["W"][rows]))
@@ -178,6 +206,8 @@ class TwoLayer(Model):
     def jvp(self, params: Params, X: Any, tangent: Params) -> Any:
         b = self.backend
         X = check_inputs(X, self.d, b)
+        self._check_params(params)
+        self._check_params(tangent, "tangent", self.trained)
         H, S = self.features(params, X)
         out = 0 * H[:, 0]
         if "W" in self.trained:
@@ -190,6 +220,8 @@ class TwoLayer(Model):
     def vjp(self, params: Params, X: Any, cot: Any) -> Params:
         b = self.backend
         X = check_inputs(X, self.d, b)
+        self._check_params(params)
+        _check_cot(cot, X.shape[0])
         H, S = self.features(params, X)
         c, s = b.asarray(cot), _inv_sqrt(b, self.m)
         out: Params = {}
@@ -203,6 +235,7 @@ class TwoLayer(Model):
     def grads(self, params: Params, X: Any) -> Params:
         b = self.backend
         X = check_inputs(X, self.d, b)
+        self._check_params(params)
         H, S = self.features(params, X)
         s = _inv_sqrt(b, self.m)
         out: Params = {}
@@ -213,10 +246,11 @@ class TwoLayer(Model):
         return out
 
 
-def _positive_int(name: str, value: Any) -> int:
-    if int(value) != value or int(value) < 1:
-        raise InvalidArgument(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
+def _check_cot(cot: Any, n: int) -> None:
+    shape = _shape_of(cot)
+    if shape != (n,):
+        raise ShapeError(f"cot must have shape ({n},) (one cotangent per row of X), "
+                         f"got shape {shape}")
 
 
 def _draw_two_layer(d: int, m: int, a_init: str, symmetric: bool,
@@ -274,11 +308,13 @@ class MLP(Model):
                  backend: str | Backend | None = None) -> None:
         self.backend = get_backend(backend)
         self.activation = get_activation(activation)
-        self.depth, self.d, self.seed = _positive_int("depth", depth), _positive_int("d", d), \
-            int(seed)
-        self.widths = _per_layer("width", width, depth, int)
-        self.W_std = _per_layer("W_std", W_std, depth + 1, float)
-        self.b_std = float(b_std)
+        self.depth, self.d = positive_int("depth", depth, " (hidden layers)"), \
+            positive_int("d", d)
+        self.seed = non_negative_int("seed", seed)
+        self.widths = _per_layer("width", width, self.depth, positive_int,
+                                 " (hidden units)")
+        self.W_std = _per_layer("W_std", W_std, self.depth + 1, _positive_real)
+        self.b_std = real_number("b_std", b_std, non_negative=True)
         self.params0 = {k: self.backend.asarray(v) for k, v in self._draw().items()}
         names = tuple(self.params0)
         self.trained = names if trained == "all" else self._check_trained(
@@ -306,9 +342,11 @@ class MLP(Model):
         z = self.backend.matmul(h, W) * self._scale(layer, W.shape[0])
         return z + self.backend.scalar(self.b_std) * params[f"b{layer}"][None, :]
 
-    def _forward(self, params: Params, X: Any) -> tuple[list[Any], list[Any], Any]:
+    def _forward(self, params: Params, X: Any, name: str = "X"
+                 ) -> tuple[list[Any], list[Any], Any]:
         """Layer inputs ``h_0..h_L``, pre-activations ``z_1..z_L`` and ``f`` (n,)."""
-        hs, zs = [check_inputs(X, self.d, self.backend)], []
+        hs, zs = [check_inputs(X, self.d, self.backend, name)], []
+        self._check_params(params)
         for layer in range(1, self.depth + 1):
             zs.append(self._dense(params, layer, hs[-1]))
             hs.append(self.activation.f(self.backend, zs[-1]))
@@ -317,14 +355,16 @@ class MLP(Model):
     def apply(self, params: Params, X: Any) -> Any:
         return self._forward(params, X)[2]
 
-    def layer_factors(self, params: Params, X: Any) -> list[tuple[int, Any, Any]]:
-        """Per Dense layer ``l``: ``(l, s_l h_{l-1}, δ_l)``, shapes (n, fan_in), (n, fan_out).
+    def layer_factors(self, params: Params, X: Any, name: str = "X"
+                      ) -> list[tuple[int, Any, Any]]:
+        """Per Dense layer ``l``: ``(l, s_l h_{l-1}, δ_l)``, shapes (n, fan_in), (n, fan_out);
+        ``name`` is how error messages call ``X``.
 
         The structured form of the gradient (Novak et al. 2022, eq. 9):
         ``∂f(x_i)/∂W_l = U_i ⊗ C_i`` and ``∂f(x_i)/∂b_l = b_std C_i``.
         """
         b = self.backend
-        hs, zs, _ = self._forward(params, X)
+        hs, zs, _ = self._forward(params, X, name)
         delta = 0 * hs[-1][:, :1] + 1
         out = []
         for layer in range(self.depth + 1, 0, -1):
@@ -336,9 +376,11 @@ class MLP(Model):
         return out[::-1]
 
     def jvp(self, params: Params, X: Any, tangent: Params) -> Any:
+        h = check_inputs(X, self.d, self.backend)
+        self._check_params(params)
+        self._check_params(tangent, "tangent", self.trained)
         b, zero = self.backend, {k: 0 * v for k, v in params.items()}
         t = {k: tangent[k] if k in self.trained else zero[k] for k in params}
-        h = check_inputs(X, self.d, b)
         dh = 0 * h
         for layer in range(1, self.depth + 2):
             W, s = params[f"W{layer}"], self._scale(layer, params[f"W{layer}"].shape[0])
@@ -350,7 +392,9 @@ class MLP(Model):
         return dz[:, 0]
 
     def vjp(self, params: Params, X: Any, cot: Any) -> Params:
-        return self.vjp_from_factors(self.layer_factors(params, X), cot)
+        factors = self.layer_factors(params, X)
+        _check_cot(cot, factors[0][1].shape[0])
+        return self.vjp_from_factors(factors, cot)
 
     def vjp_from_factors(self, factors: list[tuple[int, Any, Any]], cot: Any) -> Params:
         """``Jᵀ cot`` from :meth:`layer_factors`: ``∂/∂W_l = Uᵀ (C ∘ cot)``, ``∂/∂b_l =
@@ -394,12 +438,21 @@ def _cached_for(owner: Any, attr: str, X: Any, compute: Callable[[], Any]) -> An
     return cached[1]
 
 
-def _per_layer(name: str, value: Any, count: int, kind: type) -> tuple[Any, ...]:
-    values = tuple(value) if isinstance(value, (list, tuple)) else (value,) * count
+def _per_layer(name: str, value: Any, count: int, kind: Callable[..., Any],
+               *extra: Any) -> tuple[Any, ...]:
+    """One value per layer: ``value`` repeated or a list of ``count`` values, each checked
+    and converted by ``kind(label, v, *extra)``."""
+    many = isinstance(value, (list, tuple))
+    values = tuple(value) if many else (value,) * count
     if len(values) != count:
         raise InvalidArgument(
             f"{name} must be one value or {count} values (one per layer), got {value!r}")
-    return tuple(kind(v) for v in values)
+    return tuple(kind(f"{name}[{i}]" if many else name, v, *extra)
+                 for i, v in enumerate(values))
+
+
+def _positive_real(name: str, value: Any) -> float:
+    return real_number(name, value, positive=True)
 
 
 class Linearized(Model):
@@ -423,6 +476,7 @@ class Linearized(Model):
         return f"Linearized({self.base!r})"
 
     def apply(self, params: Params, X: Any) -> Any:
+        self._check_params(params, keys=self.trained)
         delta = {k: params[k] - self.params0[k] for k in self.trained}
         return self._f0(X) + self.jvp(params, X, delta)
 
@@ -449,6 +503,7 @@ class Linearized(Model):
         factors = self._factors0(X)
         if factors is None:
             return self.base.vjp(self.params0, X, cot)
+        _check_cot(cot, factors[0][1].shape[0])
         return self.base.vjp_from_factors(factors, cot)  # type: ignore[attr-defined]
 
     def grads(self, params: Params, X: Any) -> Params:
@@ -474,10 +529,8 @@ class Scaled(Model):
         if isinstance(base, (Linearized, Scaled)):
             raise InvalidArgument("base must be a network (TwoLayer or MLP), not "
                                   f"{type(base).__name__}; scale the network, then linearise")
-        if not (np.isfinite(alpha) and alpha > 0):
-            raise InvalidArgument(f"alpha must be finite and > 0, got {alpha!r}")
-        self.base, self.backend, self.alpha, self.centred = base, base.backend, float(alpha), \
-            bool(centred)
+        self.base, self.backend, self.alpha, self.centred = base, base.backend, \
+            real_number("alpha", alpha, positive=True), bool(centred)
         self.params0, self.trained = dict(base.params0), base.trained
         self.d, self.seed = base.d, base.seed
 

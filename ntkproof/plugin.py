@@ -45,7 +45,13 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(_Progress(session), f"ntkproof-progress-{id(config)}")
 
 
-def pytest_configure_node(node: Any) -> None:  # pytest-xdist: hand workers the records dir
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """pytest-xdist (optional): hand each worker the run's records folder.
+
+    ``optionalhook``: without pytest-xdist installed this hook is unknown to
+    pytest, and a plugin that implements an unknown hook breaks every pytest run.
+    """
     node.workerinput["ntk_records"] = str(node.config.stash[_KEY].run_dir)
 
 
@@ -55,7 +61,8 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
-    session.config.stash[_KEY].write_list(session.items)
+    session.config.stash[_KEY].write_list(session.config, session.items)
+
 
 
 @pytest.fixture
@@ -70,10 +77,16 @@ def ntk(request: pytest.FixtureRequest) -> Any:
 
 
 class _Progress:
-    """Per-claim progress lines (registered per config, so nested runs stay apart)."""
+    """Per-claim progress lines and collection errors (registered per config, so
+    nested runs stay apart)."""
 
     def __init__(self, session: NtkSession) -> None:
         self.session = session
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        """A theorem file that cannot be collected makes the run incomplete."""
+        if report.failed:
+            self.session.collection_error(report.nodeid or "a theorem file")
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         self.session.progress(report)

@@ -7,7 +7,9 @@ A run directory holds
   rewritten when it ends (``finished_at`` set, ``complete`` true or false);
 * ``records/<worker>.jsonl`` — one JSON line per claim, appended and flushed as
   soon as the claim finishes, one file per process (pytest-xdist workers
-  included), so an interrupted or crashed run keeps everything it finished.
+  included), so an interrupted or crashed run keeps everything it finished;
+* ``selected/<worker>.json`` — the claim ids each process selected, so the
+  report can name the claims that never recorded (a crash, an interrupt).
 
 Renderers and ``ntkproof report`` / ``diff`` read only these files.
 """
@@ -21,12 +23,16 @@ import platform
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
+import warnings
 from pathlib import Path
 from typing import Any
 
+from ._version import __version__
+from .errors import DamagedFile
+from .verdicts import VERDICTS
+
 __all__ = ["RecordWriter", "read_records", "new_run_meta", "write_run_meta", "read_run_meta",
-           "now"]
+           "now", "write_selected", "read_selected", "RECORD_KEYS"]
 
 
 def now() -> str:
@@ -47,31 +53,90 @@ class RecordWriter:
             fh.flush()
 
 
-def read_records(run_dir: str | os.PathLike[str]) -> list[dict[str, Any]]:
-    """Every complete record line of the run (a torn last line is skipped)."""
+#: Keys every claim record must carry to be read back.
+RECORD_KEYS = ("id", "theorem", "kind", "verdict", "backend")
+
+
+def read_records(run_dir: str | os.PathLike[str],
+                 problems: list[str] | None = None) -> list[dict[str, Any]]:
+    """Every record line of the run, in file order.
+
+    A torn last line of a file (a write cut short by a kill: no newline at its end,
+    not JSON) is dropped with a warning, and noted in ``problems`` when given (the
+    claim it held then counts as missing). Any other line that is not a JSON object
+    with the record keys raises :class:`~ntkproof.errors.DamagedFile` naming the file
+    and the line: a damaged file is never read silently.
+    """
     out: list[dict[str, Any]] = []
     for path in sorted((Path(run_dir) / "records").glob("*.jsonl")):
-        for line in _lines(path):
+        text = path.read_text(encoding="utf-8")
+        lines = text.split("\n")
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            last = number == len(lines)  # the text after the final newline
             try:
-                out.append(json.loads(line))
-            except json.JSONDecodeError:
-                continue  # a line cut by a kill: everything before it is kept
+                rec = json.loads(line)
+            except json.JSONDecodeError as exc:
+                if last:
+                    note = (f"{path}, line {number}: a torn last line (a write cut short) "
+                            "was dropped")
+                    warnings.warn(note, stacklevel=2)
+                    if problems is not None:
+                        problems.append(note)
+                    continue
+                raise DamagedFile(f"{path}, line {number}: not valid JSON ({exc.msg}); the "
+                                  "records file is damaged") from None
+            _check_record(rec, path, number)
+            out.append(rec)
     return out
 
 
-def _lines(path: Path) -> Iterator[str]:
-    with path.open(encoding="utf-8") as fh:
-        for line in fh:
-            if line.strip():
-                yield line
+def _check_record(rec: Any, path: Path, number: int) -> None:
+    if not isinstance(rec, dict):
+        raise DamagedFile(f"{path}, line {number}: a record must be a JSON object, got "
+                          f"{type(rec).__name__}; the records file is damaged")
+    lacking = [k for k in RECORD_KEYS if k not in rec]
+    if lacking:
+        raise DamagedFile(f"{path}, line {number}: the record lacks {', '.join(lacking)}; "
+                          "the records file is damaged")
+    if rec["verdict"] not in VERDICTS:
+        raise DamagedFile(f"{path}, line {number}: unknown verdict {rec['verdict']!r}; "
+                          f"expected one of {', '.join(VERDICTS)}")
+
+
+def write_selected(run_dir: str | os.PathLike[str], worker: str, ids: list[str]) -> None:
+    """Store the claim ids a process selected (``selected/<worker>.json``), so that
+    the report can tell a claim that never recorded from one that was not selected."""
+    path = Path(run_dir) / "selected" / f"{worker}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(sorted(ids)), encoding="utf-8")
+    tmp.replace(path)
+
+
+def read_selected(run_dir: str | os.PathLike[str]) -> list[str] | None:
+    """The union of the selected claim ids of every process, or None for a run that
+    did not store them (written by an older ntkproof)."""
+    folder = Path(run_dir) / "selected"
+    if not folder.is_dir():
+        return None
+    ids: set[str] = set()
+    for path in sorted(folder.glob("*.json")):
+        try:
+            value = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise DamagedFile(f"{path}: not valid JSON ({exc.msg})") from None
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise DamagedFile(f"{path}: expected a JSON list of claim ids")
+        ids.update(value)
+    return sorted(ids)
 
 
 def _versions() -> dict[str, str]:
     import mpmath
     import numpy
     import sympy
-
-    from . import __version__
 
     v = {"python": platform.python_version(), "ntkproof": __version__,
          "numpy": numpy.__version__, "sympy": sympy.__version__, "mpmath": mpmath.__version__}
@@ -119,12 +184,24 @@ def write_run_meta(run_dir: str | os.PathLike[str], meta: dict[str, Any]) -> Non
     tmp.replace(path)
 
 
+#: Keys every run.json must carry.
+RUN_KEYS = ("id", "started_at", "backend", "budget", "seed")
+
+
 def read_run_meta(run_dir: str | os.PathLike[str]) -> dict[str, Any]:
+    """The run's metadata; :class:`~ntkproof.errors.DamagedFile` when run.json is
+    missing, not JSON, or not a run's metadata."""
     path = Path(run_dir) / "run.json"
     if not path.exists():
-        from .errors import InvalidArgument
-
-        raise InvalidArgument(
+        raise DamagedFile(
             f"{run_dir} holds no run.json: it is not an ntkproof run directory "
             "(expected the --out/--ntk-report directory of a run)")
-    return json.loads(path.read_text(encoding="utf-8"))
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise DamagedFile(f"{path}: not valid JSON ({exc.msg} at line {exc.lineno}); the "
+                          "run's metadata is damaged") from None
+    if not isinstance(meta, dict) or any(k not in meta for k in RUN_KEYS):
+        raise DamagedFile(f"{path}: not an ntkproof run's metadata (expected a JSON object "
+                          f"with {', '.join(RUN_KEYS)})")
+    return meta

@@ -23,9 +23,9 @@ import pytest
 from .backends import get_backend
 from .budgets import get_budget
 from .check import ClaimRun, describe
-from .claims import ClaimInfo, matches
+from .claims import ClaimInfo, matches, unmatched_selectors
 from .errors import MissingDependency, UnknownName
-from .records import RecordWriter, new_run_meta, read_records, write_run_meta
+from .records import RecordWriter, new_run_meta, read_records, write_run_meta, write_selected
 
 __all__ = ["NtkSession", "claim_info_of"]
 
@@ -61,7 +61,10 @@ class NtkSession:
         self.writer = RecordWriter(self.run_dir, worker or "main")
         self.records: list[dict[str, Any]] = []
         self.meta: dict[str, Any] | None = None
-        self.theorem_dirs: set[str] = set()
+        self.problems: list[str] = []
+        if self.is_controller:
+            # a fresh list of selected claims per run (workers write theirs later)
+            shutil.rmtree(self.run_dir / "selected", ignore_errors=True)
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> NtkSession:
@@ -87,6 +90,10 @@ class NtkSession:
     def select(self, config: pytest.Config, items: list[pytest.Item]) -> None:
         if not self.selectors:
             return
+        ids = [info.id for info in map(claim_info_of, items) if info]
+        unmatched = unmatched_selectors(ids, self.selectors)
+        if unmatched and not config.option.collectonly:
+            raise pytest.UsageError(unmatched[0])
         keep: list[pytest.Item] = []
         drop: list[pytest.Item] = []
         for item in items:
@@ -96,15 +103,20 @@ class NtkSession:
             config.hook.pytest_deselected(items=drop)
             items[:] = keep
 
-    def write_list(self, items: Sequence[pytest.Item]) -> None:
+    def write_list(self, config: pytest.Config, items: Sequence[pytest.Item]) -> None:
+        """The collected claims: into the --ntk-list file (``ntkproof list``), and, for
+        a run, into ``selected/`` of the run folder (every process writes its own)."""
+        infos = [(info, item) for item in items if (info := claim_info_of(item))]
+        if not config.option.collectonly:
+            write_selected(self.run_dir, self.worker or "main", [i.id for i, _ in infos])
         if not self.list_file or not self.is_controller:
             return
-        rows = []
-        for item in items:
-            info = claim_info_of(item)
-            if info:
-                rows.append(dict(info.to_dict(), file=str(item.path)))
+        rows = [dict(info.to_dict(), file=str(item.path)) for info, item in infos]
         Path(self.list_file).write_text(json.dumps(rows, indent=2), encoding="utf-8")
+
+    def collection_error(self, where: str) -> None:
+        self.problems.append(f"{where} could not be collected (see pytest's output), so its "
+                             "claims did not run")
 
     # -- running ---------------------------------------------------------------
     def start(self, config: pytest.Config) -> None:
@@ -165,7 +177,10 @@ class NtkSession:
         from .records import now
 
         interrupted = exitstatus in (pytest.ExitCode.INTERRUPTED, pytest.ExitCode.INTERNAL_ERROR)
-        self.meta.update(finished_at=now(), complete=not interrupted)
+        self.meta.update(finished_at=now(), complete=not interrupted and not self.problems,
+                         exitstatus=int(exitstatus))
+        if self.problems:
+            self.meta["problems"] = list(self.problems)
         write_run_meta(self.run_dir, self.meta)
         if self.report_dir:
             from .report import write_report
@@ -200,15 +215,17 @@ class NtkSession:
                             "SKIPPED": "  [falsified twin: skipped]"}.get(
                                 verdict, "  [falsified twin NOT rejected]")
                 tr.write_line(f"  {r['id']:<50} {tightness_text(r)}{twin}")
-        from .report.build import failing_claims
+        from .verdicts import failing_claims
 
-        bad = failing_claims(records)
-        for r in bad:
+        for bad in failing_claims(records):
             tr.write_line("")
-            tr.write_line(f"{r['id']}: {r['verdict']}")
-            tr.write_line(describe(r))
+            tr.write_line(f"{bad['id']}: {bad['verdict']}")
+            tr.write_line(describe(bad))
         if self.report_dir:
             tr.write_line(f"\nreport written to {self.report_dir}/report.{{json,md,html}}")
+            report_file = self.report_dir / "report.json"
+            if report_file.exists():
+                tr.write_line(json.loads(report_file.read_text())["summary"]["headline"])
 
     def cleanup(self) -> None:
         if self._tmp and self.is_controller:

@@ -19,8 +19,9 @@ from typing import Any
 
 import numpy as np
 
-from .errors import DivergenceError, InvalidArgument, NonFiniteError, ShapeError
-from .networks import Model, Params, check_inputs
+from ._validate import check_finite, check_targets, non_negative_int, real_number, step_indices
+from .errors import DivergenceError, InvalidArgument, ShapeError, SingularKernelError
+from .networks import Model, Params, check_inputs, check_model
 
 __all__ = ["Trajectory", "TrainingResult", "train", "gradient_descent", "max_learning_rate",
            "mse_loss"]
@@ -60,7 +61,10 @@ class TrainingResult:
 
 def mse_loss(model: Model, params: Params, X: Any, y: Any) -> float:
     """``(1/n) Σ ½ (f(x_i) - y_i)²`` as a Python float."""
-    r = model.backend.to_numpy(model.apply(params, X)) - model.backend.to_numpy(y)
+    check_model(model)
+    Xb = check_inputs(X, model.d, model.backend)
+    y_np = check_targets(y, Xb, model.backend)
+    r = model.backend.to_numpy(model.apply(params, Xb)) - y_np.reshape(-1)
     return float(0.5 * np.mean(r * r))
 
 
@@ -72,28 +76,31 @@ def max_learning_rate(model: Model, X: Any) -> float:
     """
     from .empirical_ntk import empirical_ntk
 
-    K = model.backend.to_numpy(empirical_ntk(model, X))
-    return float(2 * K.shape[0] / np.linalg.eigvalsh(K)[-1])
+    check_model(model)
+    Xb = check_inputs(X, model.d, model.backend)
+    if Xb.shape[0] == 0:
+        raise ShapeError("X has no rows; the step-size limit 2n/λ_max(K) needs at least one "
+                         "training input")
+    K = model.backend.to_numpy(empirical_ntk(model, Xb))
+    check_finite("the eNTK Gram K", K, "the network's parameters or activations overflow")
+    lam_max = float(np.linalg.eigvalsh(K)[-1])
+    if not lam_max > 0:
+        raise SingularKernelError(
+            f"the eNTK Gram K of {type(model).__name__} on X ({K.shape[0]} rows) has largest "
+            f"eigenvalue {lam_max:.3g}, so no step size 2n/λ_max(K) is defined: the gradient "
+            "of the network vanishes on X (e.g. ReLU on all-zero inputs); use other inputs or "
+            "another initialisation")
+    return float(2 * K.shape[0] / lam_max)
 
 
 def _validate(model: Model, X: Any, y: Any, lr: float, steps: int) -> tuple[Any, Any]:
+    check_model(model)
     b = model.backend
     Xb = check_inputs(X, model.d, b)
-    n = Xb.shape[0]
-    y_np = np.asarray(b.to_numpy(y), dtype=float)
-    if y_np.shape not in ((n,), (n, 1)):
-        raise ShapeError(
-            f"y must have shape ({n},) to match X of shape {tuple(Xb.shape)}, got {y_np.shape}")
-    for name, arr in (("X", b.to_numpy(Xb)), ("y", y_np)):
-        if not np.all(np.isfinite(arr)):
-            raise NonFiniteError(
-                f"{name} holds {int(np.sum(~np.isfinite(arr)))} NaN/inf entries; "
-                f"training needs finite {name}: drop or impute those rows")
-    if not (np.isfinite(lr) and lr > 0):
-        raise InvalidArgument(f"lr must be a finite positive number, got {lr!r}")
-    if int(steps) != steps or steps < 0:
-        raise InvalidArgument(f"steps must be a non-negative integer, got {steps!r}")
-    return Xb, b.asarray(y_np.reshape(n))
+    y_np = check_targets(y, Xb, model.backend)
+    real_number("lr", lr, positive=True)
+    non_negative_int("steps", steps)
+    return Xb, b.asarray(y_np.reshape(Xb.shape[0]))
 
 
 def gradient_descent(model: Model, X: Any, y: Any, *, lr: float, steps: int,
@@ -106,8 +113,11 @@ def gradient_descent(model: Model, X: Any, y: Any, *, lr: float, steps: int,
     names the step and the stability limit ``2n/λ_max(K)``.
     """
     Xb, yb = _validate(model, X, y, lr, steps)
-    b, n = model.backend, Xb.shape[0]
-    keep, keep_ntk = set(checkpoints) | {0, int(steps)}, set(ntk_at)
+    b, n, steps = model.backend, Xb.shape[0], int(steps)
+    keep = set(step_indices("checkpoints", checkpoints, steps)) | {0, steps}
+    keep_ntk = set(step_indices("ntk_at", ntk_at, steps))
+    if X_eval is not None:
+        X_eval = check_inputs(X_eval, model.d, b, "X_eval")
     params = dict(model.params0)
     traj = Trajectory(model, np.empty(int(steps) + 1))
     scale = None
@@ -140,7 +150,10 @@ def _record(traj: Trajectory, k: int, params: Params, X: Any, X_eval: Any,
 
 def _divergence(model: Model, X: Any, step: int, loss: float, loss0: float,
                 lr: float) -> DivergenceError:
-    limit = max_learning_rate(model, X)
+    try:
+        limit = max_learning_rate(model, X)
+    except (SingularKernelError, InvalidArgument):
+        limit = float("nan")
     return DivergenceError(
         f"gradient descent diverged at step {step}: loss {loss:.3g} (initial {loss0:.3g}) "
         f"with lr={lr:g}; the linearised dynamics are stable only for lr < 2n/λ_max(K) = "

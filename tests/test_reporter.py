@@ -233,24 +233,25 @@ def test_merge_builds_the_claim_by_backend_matrix(two_backends):
 
 def test_merge_cli_writes_a_rerenderable_report(two_backends, tmp_path, capsys):
     out = tmp_path / "merged"
-    assert main(["report", "--merge", *map(str, two_backends), "--out", str(out)]) == 0
+    # the merged run holds a FALSIFIED claim: the report is written, the status is FAILED
+    assert main(["report", "--merge", *map(str, two_backends), "--out", str(out)]) == 1
     html = (out / "report.html").read_text()
     assert "numpy:float64</th><th>torch:float64" in html and "class='disagree'" in html
     assert "| `thm0.rate` | HOLDS | FALSIFIED | **no** |" in (out / "report.md").read_text()
     (out / "report.md").unlink()
-    assert main(["report", str(out)]) == 0  # a merged folder re-renders from report.json
+    assert main(["report", str(out)]) == 1  # a merged folder re-renders from report.json
     assert (out / "report.md").exists()
 
 
 def test_merge_refuses_mixed_budgets_and_a_run_folder_as_output(two_backends, capsys):
     a, b = two_backends
-    assert main(["report", "--merge", str(a), str(b), "--out", str(a)]) == 2
+    assert main(["report", "--merge", str(a), str(b), "--out", str(a)]) == 4
     assert "is a run folder" in capsys.readouterr().err
     meta = json.loads((b / "run.json").read_text())
     (b / "run.json").write_text(json.dumps(dict(meta, budget="standard")))
-    assert main(["report", "--merge", str(a), str(b), "--out", str(b.parent / "m")]) == 2
+    assert main(["report", "--merge", str(a), str(b), "--out", str(b.parent / "m")]) == 4
     assert "different budgets" in capsys.readouterr().err
-    assert main(["report", "--merge", str(a)]) == 2  # --out missing
+    assert main(["report", "--merge", str(a)]) == 4  # --out missing
 
 
 def test_run_labels_disambiguate_same_backend():
@@ -282,9 +283,10 @@ def test_diff_exits_nonzero_on_an_injected_regression(tmp_path, capsys):
     assert re.search(r"REGRESSION\s+thm0.twin_bound\s+verdict FALSIFIED -> HOLDS", out)
     assert main(["diff", str(old), str(old)]) == 0
     assert "0 regressions" in capsys.readouterr().out
-    assert main(["diff", str(old), str(tmp_path)]) == 2
-    assert main(["diff", str(old), str(new), "--threshold", "-1"]) == 2
+    assert main(["diff", str(old), str(tmp_path)]) == 4
     assert "not an ntkproof run directory" in capsys.readouterr().err
+    assert main(["diff", str(old), str(new), "--threshold", "-1"]) == 4
+    assert "--threshold must be a relative change >= 0" in capsys.readouterr().err
 
 
 def test_diff_lists_moved_tightness_and_rates_beyond_the_threshold(tmp_path):

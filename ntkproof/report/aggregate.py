@@ -9,7 +9,7 @@ weakest one: ERROR > FALSIFIED > INCONCLUSIVE > HOLDS > CERTIFIED > PROVED. A
 SKIPPED claim counts only when every claim was skipped (a claim that does not
 apply on a backend does not weaken a theorem whose other claims hold). Twins are
 reported next to the verdict (``twins``) and enter ``passed`` exactly as they
-enter the run's (see :func:`ntkproof.report.build.run_failures`).
+enter the run's (see :mod:`ntkproof.verdicts`).
 """
 
 from __future__ import annotations
@@ -17,14 +17,11 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from ..claims import VERDICTS
+from ..verdicts import SEVERITY, VERDICTS, run_failures
 
 __all__ = ["SEVERITY", "column_of", "theorem_verdict", "aggregate_theorems", "backend_matrix",
            "sup_reached", "enrich"]
 
-#: How bad a verdict is, for roll-ups (SKIPPED is handled apart).
-SEVERITY = {"PROVED": 0, "CERTIFIED": 1, "HOLDS": 2, "SKIPPED": 3, "INCONCLUSIVE": 4,
-            "FALSIFIED": 5, "ERROR": 6}
 
 
 def column_of(claim: dict[str, Any]) -> str:
@@ -50,8 +47,6 @@ def sup_reached(tightness: dict[str, Any]) -> float | None:
 
 
 def _theorem_row(name: str, claims: list[dict[str, Any]]) -> dict[str, Any]:
-    from .build import run_failures
-
     twins = [c for c in claims if c.get("twin_of")]
     counts = Counter(c["verdict"] for c in claims if not c.get("twin_of"))
     failures = run_failures(claims)

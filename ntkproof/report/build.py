@@ -15,17 +15,20 @@ from __future__ import annotations
 
 import json
 import os
-from collections import Counter
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ..claims import PASSING, VERDICTS
-from ..records import read_records, read_run_meta
+from ..errors import DamagedFile
+from ..records import read_records, read_run_meta, read_selected
+from ..verdicts import failing_claims, run_failures, summarize
 from .aggregate import enrich
 
 __all__ = ["build_report", "write_report", "render_files", "load_report", "load_schema",
-           "summarize", "failing_claims", "run_failures"]
+           "read_report_file", "summarize", "failing_claims", "run_failures", "SCHEMA_VERSION"]
+
+#: The report.json schema version this ntkproof writes and reads.
+SCHEMA_VERSION = 1
 
 
 def load_schema() -> dict[str, Any]:
@@ -34,75 +37,71 @@ def load_schema() -> dict[str, Any]:
     return json.loads(text)
 
 
-def failing_claims(claims: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Claims that make the run fail: a non-twin FALSIFIED or ERROR, or a twin
-    that was not FALSIFIED. A SKIPPED twin is accepted only when the claim it
-    twins was skipped in the same run too (or not selected): both are not
-    applicable on this backend or budget, so no check lost its power."""
-    verdicts = {(c["id"], c.get("run_label")): c["verdict"] for c in claims}
-    bad = []
-    for c in claims:
-        if c.get("twin_of"):
-            parent = verdicts.get((c["twin_of"], c.get("run_label")))
-            skipped_with_parent = c["verdict"] == "SKIPPED" and parent in (None, "SKIPPED")
-            if c["verdict"] != "FALSIFIED" and not skipped_with_parent:
-                bad.append(c)
-        elif c["verdict"] in ("FALSIFIED", "ERROR"):
-            bad.append(c)
-    return bad
-
-
-def run_failures(claims: list[dict[str, Any]]) -> list[str]:
-    """One line per claim of :func:`failing_claims`, naming its column when merged."""
-    lines = []
-    for c in failing_claims(claims):
-        where = f" on {c['run_label']}" if c.get("run_label") else ""
-        if c.get("twin_of"):
-            lines.append(f"{c['id']} (twin of {c['twin_of']}: {c['verdict']}, expected "
-                         f"FALSIFIED){where}")
-        else:
-            lines.append(f"{c['id']} ({c['verdict']}){where}")
-    return lines
-
-
-def summarize(claims: list[dict[str, Any]]) -> dict[str, Any]:
-    counts = Counter(c["verdict"] for c in claims)
-    failures = run_failures(claims)
-    twins = [c for c in claims if c.get("twin_of")]
-    return {"total": len(claims),
-            "by_verdict": {v: counts[v] for v in VERDICTS if counts[v]},
-            "passing": sum(1 for c in claims if c["verdict"] in PASSING and not c.get("twin_of")),
-            "twins": {"total": len(twins),
-                      "falsified": sum(1 for c in twins if c["verdict"] == "FALSIFIED")},
-            "failures": failures, "passed": not failures}
-
-
 def build_report(run_dir: str | os.PathLike[str]) -> dict[str, Any]:
     """Assemble the report dictionary of ``run_dir`` from run.json and the records."""
-    meta = read_run_meta(run_dir)
+    meta = dict(read_run_meta(run_dir))
+    problems: list[str] = []
     latest: dict[str, dict[str, Any]] = {}
-    for rec in read_records(run_dir):
+    for rec in read_records(run_dir, problems):
         latest[rec["id"]] = rec
     claims = sorted(latest.values(), key=lambda c: (c["theorem"], c.get("twin_of") or "",
                                                     c["id"]))
-    meta = dict(meta)
     if not meta.get("finished_at"):
         meta["complete"] = False
-    report = {"schema_version": 1, "run": meta, "claims": claims, "summary": summarize(claims)}
+    selected = read_selected(run_dir)
+    missing = sorted(set(selected) - set(latest)) if selected is not None else []
+    problems = [str(p) for p in meta.get("problems", [])] + problems
+    summary = summarize(claims, complete=bool(meta.get("complete")), missing=missing,
+                        problems=problems)
+    report = {"schema_version": SCHEMA_VERSION, "run": meta, "claims": claims,
+              "summary": summary}
     return enrich(report)
 
 
 def load_report(path: str | os.PathLike[str]) -> dict[str, Any]:
     """The report of a run folder (rebuilt from its records), of a merged report
-    folder (its report.json), or of a report.json file."""
+    folder (its report.json), or of a report.json file.
+
+    Raises :class:`~ntkproof.errors.DamagedFile` for a file that is not a report
+    of a schema version this ntkproof reads.
+    """
     p = Path(path)
     if p.is_file():
-        return json.loads(p.read_text(encoding="utf-8"))
+        return read_report_file(p)
     if (p / "run.json").exists():
         return build_report(p)
     if (p / "report.json").exists():
-        return json.loads((p / "report.json").read_text(encoding="utf-8"))
-    return build_report(p)  # raises InvalidArgument naming the folder
+        return read_report_file(p / "report.json")
+    if not p.exists():
+        raise DamagedFile(f"{p}: no such file or folder")
+    return build_report(p)  # raises DamagedFile naming the folder
+
+
+def read_report_file(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """A stored report.json, checked to be a report this version can read."""
+    p = Path(path)
+    try:
+        report = json.loads(p.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise DamagedFile(f"{p}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    except UnicodeDecodeError:
+        raise DamagedFile(f"{p}: not a text file, so not a report.json") from None
+    if not isinstance(report, dict) or "schema_version" not in report:
+        raise DamagedFile(f"{p}: not an ntkproof report (no schema_version); expected the "
+                          "report.json of a run or of a merged report")
+    if report["schema_version"] != SCHEMA_VERSION:
+        raise DamagedFile(f"{p}: report schema_version {report['schema_version']!r} is not one "
+                          f"this ntkproof reads ({SCHEMA_VERSION}); use the ntkproof that "
+                          "wrote it")
+    if not isinstance(report.get("run"), dict) or not isinstance(report.get("claims"), list) \
+            or not isinstance(report.get("summary"), dict):
+        raise DamagedFile(f"{p}: not an ntkproof report (expected 'run', 'claims' and "
+                          "'summary')")
+    for i, c in enumerate(report["claims"]):
+        if not isinstance(c, dict) or any(k not in c for k in ("id", "verdict", "kind")):
+            raise DamagedFile(f"{p}: claim {i} is not a claim record (expected an object "
+                              "with id, verdict, kind)")
+    return report
 
 
 def render_files(report: dict[str, Any], out_dir: str | os.PathLike[str]) -> None:

@@ -4,13 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..verdicts import summarize
+
 __all__ = ["fmt_num", "ratio_text", "tightness_text", "expectation", "banner"]
 
 
 def fmt_num(x: Any, digits: int = 4) -> str:
+    """A number for people: integers in full (seeds, widths), floats to ``digits``
+    significant digits.
+
+    >>> fmt_num(3320900418859779104), fmt_num(0.123456789), fmt_num(None)
+    ('3320900418859779104', '0.1235', '—')
+    """
     if isinstance(x, bool) or x is None:
         return "—" if x is None else str(x)
-    if isinstance(x, (int, float)):
+    if isinstance(x, int):
+        return str(x)
+    if isinstance(x, float):
         return f"{x:.{digits}g}"
     return str(x)
 
@@ -69,22 +79,30 @@ def banner(report: dict[str, Any]) -> str:
 # -- the reporter's phrases (report.md, report.html) ---------------------------
 
 __all__ += ["detail_lines", "worst_case_text", "derivation_steps", "steps_summary",
-            "result_line", "PLOTS_OFF"]
+            "result_line", "run_passed", "PLOTS_OFF"]
 
 #: What the report says when matplotlib is missing.
 PLOTS_OFF = "Plots are off: matplotlib is not installed (pip install 'ntkproof[plots]')."
 
 
 def result_line(report: dict[str, Any]) -> str:
-    """'PASSED — HOLDS 3, FALSIFIED 1 (4 claims; twins falsified 1/1; 2.1 s)'."""
+    """The run's headline (:func:`ntkproof.verdicts.headline`), e.g. 'PASSED: 62
+    verified (30 PROVED, 32 HOLDS), 2 INCONCLUSIVE (not verified); 58 of 58 falsified
+    twins rejected'. Reports written before headlines existed get one computed from
+    their claims."""
     s = report["summary"]
-    text = ("PASSED" if s.get("passed") else "FAILED") + " — " + ", ".join(
-        f"{k} {v}" for k, v in s["by_verdict"].items()) + f" ({s['total']} claims"
-    if s.get("twins"):
-        text += f"; twins falsified {s['twins']['falsified']}/{s['twins']['total']}"
-    if "duration_s" in s:
-        text += f"; {s['duration_s']:.1f} s of checks"
-    return text + ")"
+    if "headline" not in s:
+        s = summarize(report["claims"], complete=bool(report["run"].get("complete")),
+                      missing=s.get("missing", ()), problems=s.get("problems", ()))
+    return str(s["headline"])
+
+
+def run_passed(report: dict[str, Any]) -> bool:
+    """Whether the run passed (recomputed for reports without a status)."""
+    s = report["summary"]
+    if "status" not in s:
+        s = summarize(report["claims"], complete=bool(report["run"].get("complete")))
+    return bool(s["passed"])
 
 
 def _bound_lines(t: dict[str, Any]) -> list[str]:

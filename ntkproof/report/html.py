@@ -22,6 +22,7 @@ from .format import (
     expectation,
     fmt_num,
     result_line,
+    run_passed,
     steps_summary,
     tightness_text,
     worst_case_text,
@@ -106,7 +107,7 @@ def render_html(report: dict[str, Any], plots: Any = None) -> str:
 
 def _header(report: dict[str, Any]) -> list[str]:
     run, summary = report["run"], report["summary"]
-    ok = summary.get("passed")
+    ok = run_passed(report)
     out = [f"<p>Run <code>{_e(run['id'])}</code> · backend <b>{_e(run['backend'])}:"
            f"{_e(run['dtype'])}</b> · budget <b>{_e(run['budget'])}</b> · seed "
            f"{_e(run['seed'])} · started {_e(run['started_at'])} · finished "
@@ -116,6 +117,9 @@ def _header(report: dict[str, Any]) -> list[str]:
     if summary.get("failures"):
         out.append("<p class='fail'>Failing claims: "
                    + ", ".join(f"<code>{_e(f)}</code>" for f in summary["failures"]) + "</p>")
+    if summary.get("missing"):
+        out.append("<p class='fail'>Selected but never recorded (not verified): "
+                   + ", ".join(f"<code>{_e(f)}</code>" for f in summary["missing"]) + "</p>")
     if "merged" in report:
         rows = [f"<tr><td>{_e(r['label'])}</td><td>{_e(r['run']['backend'])}:"
                 f"{_e(r['run']['dtype'])}</td><td>{_e(r['run']['budget'])}</td>"

@@ -6,6 +6,8 @@ files written next to the report (``plots/<claim id>.png``), linked relatively.
 
 from __future__ import annotations
 
+import html
+import re
 from itertools import groupby
 from typing import Any
 
@@ -25,7 +27,34 @@ from .format import (
 __all__ = ["render_markdown"]
 
 
+def _t(text: Any) -> str:
+    """Record text as Markdown text: raw HTML in a title, a message or a parameter
+    is shown, never run by a Markdown viewer."""
+    return html.escape(str(text), quote=False)
+
+
+def _code(text: Any) -> str:
+    """Inline code that no backtick in ``text`` can end early."""
+    body = str(text).replace("\n", " ")
+    ticks = "`" * (1 + max((len(r) for r in re.findall("`+", body)), default=0))
+    pad = " " if body.startswith("`") or body.endswith("`") else ""
+    return f"{ticks}{pad}{body}{pad}{ticks}"
+
+
+def _fence(text: Any) -> list[str]:
+    """A fenced block that no backtick run in ``text`` can close."""
+    body = str(text)
+    ticks = "`" * max(3, 1 + max((len(r) for r in re.findall("`+", body)), default=0))
+    return [ticks, body, ticks]
+
+
+def _math(statement: Any) -> str:
+    # '<' and '>' as TeX commands: a statement cannot open an HTML tag
+    return str(statement).replace("<", r"\lt ").replace(">", r"\gt ")
+
+
 def _cell(text: Any) -> str:
+    # cells are built by this module: code spans and links stay, text is escaped
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
@@ -50,7 +79,7 @@ def render_markdown(report: dict[str, Any], plots: Any = None,
     rows = {t["theorem"]: t for t in report.get("theorems", [])}
     for theorem, claims in groupby(report["claims"], key=lambda c: c["theorem"]):
         verdict = (rows.get(theorem) or {}).get("verdict")
-        lines += [f"## {theorem}", ""] + ([f"Theorem verdict: **{verdict}**", ""] if verdict
+        lines += [f"## {_t(theorem)}", ""] + ([f"Theorem verdict: **{verdict}**", ""] if verdict
                                            else [])
         for _cid, group in groupby(claims, key=lambda c: c["id"]):
             lines += _claim_section(list(group), files or {}, failed)
@@ -59,18 +88,23 @@ def render_markdown(report: dict[str, Any], plots: Any = None,
 
 def _header(report: dict[str, Any]) -> list[str]:
     run, summary = report["run"], report["summary"]
-    lines = [f"Run `{run['id']}` · backend **{run['backend']}:{run['dtype']}** · budget "
-             f"**{run['budget']}** · seed {run['seed']} · started {run['started_at']} · "
-             f"finished {run.get('finished_at') or '—'}", "",
-             f"Command: `{run['command']}`", "", f"**Result: {result_line(report)}**", ""]
+    lines = [f"Run {_code(run['id'])} · backend **{_t(run['backend'])}:{_t(run['dtype'])}** · "
+             f"budget **{_t(run['budget'])}** · seed {_t(run['seed'])} · started "
+             f"{_t(run['started_at'])} · finished {_t(run.get('finished_at') or '—')}", "",
+             f"Command: {_code(run['command'])}", "", f"**Result: {_t(result_line(report))}**",
+             ""]
     if summary.get("failures"):
-        lines += ["Failing claims: " + ", ".join(f"`{f}`" for f in summary["failures"]), ""]
+        lines += ["Failing claims: " + ", ".join(_code(f) for f in summary["failures"]), ""]
+    if summary.get("missing"):
+        lines += ["Selected but never recorded (not verified): "
+                  + ", ".join(_code(f) for f in summary["missing"]), ""]
     if "merged" in report:
         lines += ["Merged from these runs:", ""]
         lines += _table(["column", "backend", "budget", "seed", "started", "complete", "folder"],
-                        [[r["label"], f"{r['run']['backend']}:{r['run']['dtype']}",
-                          r["run"]["budget"], r["run"]["seed"], r["run"]["started_at"],
-                          r["run"].get("complete"), f"`{r['dir']}`"]
+                        [[_t(r["label"]), _t(f"{r['run']['backend']}:{r['run']['dtype']}"),
+                          _t(r["run"]["budget"]), _t(r["run"]["seed"]),
+                          _t(r["run"]["started_at"]), r["run"].get("complete"),
+                          _code(r["dir"])]
                          for r in report["merged"]["runs"]])
     return lines
 
@@ -78,19 +112,19 @@ def _header(report: dict[str, Any]) -> list[str]:
 def _summary_table(report: dict[str, Any]) -> list[str]:
     if "merged" in report:
         m = report["merged"]["matrix"]
-        rows = [[f"`{r['id']}`"] + [r["verdicts"].get(col, "—") for col in m["columns"]]
+        rows = [[_code(r["id"])] + [r["verdicts"].get(col, "—") for col in m["columns"]]
                 + ["yes" if r["agree"] else "**no**"] for r in m["rows"]]
-        return _table(["claim", *m["columns"], "agree"], rows)
+        return _table(["claim", *map(_t, m["columns"]), "agree"], rows)
     rows = []
     for c in report["claims"]:
         verdict = c["verdict"] + (f" ({expectation(c)})" if c.get("twin_of") else "")
-        rows.append([f"`{c['id']}`", c["kind"], verdict, tightness_text(c), c["cases"],
+        rows.append([_code(c["id"]), _t(c["kind"]), verdict, _t(tightness_text(c)), c["cases"],
                      fmt_num(c["duration_s"], 3)])
     return _table(["claim", "kind", "verdict", "tightness / rate", "cases", "time (s)"], rows)
 
 
 def _theorem_table(report: dict[str, Any]) -> list[str]:
-    rows = [[f"[{t['theorem']}](#{t['theorem']})", t["verdict"] or "—",
+    rows = [[f"[{_t(t['theorem'])}](#{_t(t['theorem'])})", t["verdict"] or "—",
              "yes" if t["passed"] else "**no**", t["claims"],
              ", ".join(f"{k} {v}" for k, v in t["by_verdict"].items()),
              f"{t['twins']['falsified']}/{t['twins']['total']}", fmt_num(t["duration_s"], 3)]
@@ -102,31 +136,32 @@ def _theorem_table(report: dict[str, Any]) -> list[str]:
 def _claim_section(group: list[dict[str, Any]], files: dict[str, str],
                    failed: dict[str, str]) -> list[str]:
     c = group[0]
-    verdicts = ", ".join(f"{x['verdict']} ({x['run_label']})" if x.get("run_label")
+    verdicts = ", ".join(f"{x['verdict']} ({_t(x['run_label'])})" if x.get("run_label")
                          else x["verdict"] for x in group)
-    out = [f"### `{c['id']}` — {verdicts}", "", f"**{c['title']}**", "",
-           f"$$ {c['statement']} $$", "", f"Source: {c['source']}", ""]
+    out = [f"### {_code(c['id'])} — {verdicts}", "", f"**{_t(c['title'])}**", "",
+           f"$$ {_math(c['statement'])} $$", "", f"Source: {_t(c['source'])}", ""]
     for x in group:
-        prefix = f"**{x['run_label']}**: " if x.get("run_label") else ""
-        out += [f"- {prefix}{line}" for line in detail_lines(x)]
+        prefix = f"**{_t(x['run_label'])}**: " if x.get("run_label") else ""
+        out += [f"- {prefix}{_t(line)}" for line in detail_lines(x)]
         if worst_case_text(x):
-            out.append(f"- {prefix}worst case: {worst_case_text(x)}")
-        out.append(f"- {prefix}reproduce: `{x['reproduce']}`")
+            out.append(f"- {prefix}worst case: {_t(worst_case_text(x))}")
+        out.append(f"- {prefix}reproduce: {_code(x['reproduce'])}")
     out.append("")
     if c["id"] in files:
-        out += [f"![plot of {c['id']}]({files[c['id']]})", ""]
+        out += [f"![plot of {_t(c['id'])}]({files[c['id']]})", ""]
     elif c["id"] in failed:
-        out += [f"_No plot: {failed[c['id']]}_", ""]
+        out += [f"_No plot: {_t(failed[c['id']])}_", ""]
     steps = derivation_steps(c)
     if steps:
-        out += [f"<details><summary>{steps_summary(steps)}</summary>", ""]
+        out += [f"<details><summary>{_t(steps_summary(steps))}</summary>", ""]
         out += _table(["step", "statement", "justification", "sympy", "numeric", "status"],
-                      [[s.get("index"), f"`{s.get('statement')}`", s.get("justification", ""),
-                        s.get("symbolic"), s.get("numeric"), s.get("status")] for s in steps])
+                      [[s.get("index"), _code(s.get("statement")),
+                        _t(s.get("justification", "")), _t(s.get("symbolic")),
+                        _t(s.get("numeric")), _t(s.get("status"))] for s in steps])
         out += ["</details>", ""]
     for x in group:
         if x.get("message"):
-            label = f" ({x['run_label']})" if x.get("run_label") else ""
-            out += [f"<details><summary>messages{label}</summary>", "", "```", x["message"],
-                    "```", "", "</details>", ""]
+            label = f" ({_t(x['run_label'])})" if x.get("run_label") else ""
+            out += [f"<details><summary>messages{label}</summary>", "", *_fence(x["message"]),
+                    "", "</details>", ""]
     return out

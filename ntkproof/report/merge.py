@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InvalidArgument
+from ..verdicts import summarize
 from .aggregate import enrich
-from .build import load_report, render_files, summarize
+from .build import SCHEMA_VERSION, load_report, render_files
 
 __all__ = ["merge_reports", "write_merged", "run_labels"]
 
@@ -82,8 +83,14 @@ def merge_reports(dirs: Sequence[str | os.PathLike[str]], *,
             claims.append(dict(c, run_label=label))
     claims.sort(key=lambda c: (c["theorem"], c.get("twin_of") or "", c["id"],
                                order[c["run_label"]]))
-    report = {"schema_version": 1, "run": _merged_run(runs, command), "claims": claims,
-              "summary": summarize(claims),
+    run = _merged_run(runs, command)
+    missing = [f"{m} [{label}]" for label, rep in zip(labels, reports, strict=True)
+               for m in rep["summary"].get("missing", [])]
+    problems = [f"{p} [{label}]" for label, rep in zip(labels, reports, strict=True)
+                for p in rep["summary"].get("problems", [])]
+    report = {"schema_version": SCHEMA_VERSION, "run": run, "claims": claims,
+              "summary": summarize(claims, complete=run["complete"], missing=missing,
+                                   problems=problems, columns=labels),
               "merged": {"runs": [{"label": lab, "dir": d, "run": r}
                                   for lab, d, r in zip(labels, names, runs, strict=True)]}}
     return enrich(report)
