@@ -24,8 +24,8 @@ import pytest
 from _timing import best_time, best_times_interleaved
 from tutorial_baseline import torch_modules, tutorial_contract, tutorial_jacobians
 
-from ntkproof.empirical_ntk import empirical_ntk
-from ntkproof.networks import MLP, TwoLayer
+from ntkproof.nn.empirical_ntk import empirical_ntk
+from ntkproof.nn.networks import MLP, TwoLayer
 from ntkproof.rng import generator, unit_vectors
 
 RESULTS: list[dict] = []
@@ -125,8 +125,8 @@ def test_mlp_vs_tutorial(benchmark):
 
 MEMORY_SCRIPT = """
 import json, time, tracemalloc
-from ntkproof.empirical_ntk import empirical_ntk
-from ntkproof.networks import TwoLayer
+from ntkproof.nn.empirical_ntk import empirical_ntk
+from ntkproof.nn.networks import TwoLayer
 from ntkproof.rng import generator, unit_vectors
 net = TwoLayer(64, 16384, "relu", trained="both", a_init="normal", seed=0)
 X = unit_vectors(generator(1), 4096, 64)

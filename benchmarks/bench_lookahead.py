@@ -36,11 +36,11 @@ import scipy.linalg
 from _timing import SETTLE_S
 from _timing import best_time as _timed
 
-from ntkproof.empirical_ntk import empirical_ntk
-from ntkproof.lookahead import LookAhead, mlmoc_scores, most_likely_label
-from ntkproof.networks import TwoLayer
+from ntkproof.nn.empirical_ntk import empirical_ntk
+from ntkproof.nn.networks import TwoLayer
+from ntkproof.nn.training import gradient_descent, max_learning_rate
 from ntkproof.rng import generator, unit_vectors
-from ntkproof.training import gradient_descent, max_learning_rate
+from ntkproof.theory.lookahead import LookAhead, mlmoc_scores, most_likely_label
 
 N_L, N_POOL, D, M = 1000, 4000, 16, 256
 TIMED_NAIVE = 40

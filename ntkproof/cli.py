@@ -189,7 +189,7 @@ def collect_claims(theorems: str | Path = "theorems",
 
 def _check_selectors(theorems: Path, selectors: Sequence[str]) -> list[dict]:
     """The claims of ``theorems``; a selector that matches none is a usage error."""
-    from .claims import unmatched_selectors
+    from .engine.claims import unmatched_selectors
 
     rows = collect_claims(theorems)
     problems = unmatched_selectors([r["id"] for r in rows], selectors)
@@ -199,7 +199,7 @@ def _check_selectors(theorems: Path, selectors: Sequence[str]) -> list[dict]:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from .claims import matches
+    from .engine.claims import matches
 
     rows = [r for r in _check_selectors(_theorems_dir(args.theorems), args.selectors)
             if matches(r["id"], args.selectors)]

@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from ntkproof import decision as dec
-from ntkproof.records import RecordWriter, new_run_meta, write_run_meta
+from ntkproof.engine import decision as dec
+from ntkproof.engine.records import RecordWriter, new_run_meta, write_run_meta
 
 STATEMENTS = {
     "bound": r"|R(r,s)| \le \tfrac{\beta}{2}(r-s)^2",

@@ -32,10 +32,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ntkproof.active_learning import ALConfig, active_learning_curve
-from ntkproof.data import digits, hypercube_parity, single_neuron, sphere_teacher, uniform_sphere
-from ntkproof.descent import minimize_loss
-from ntkproof.empirical_ntk import empirical_ntk, two_layer_ntk
 from ntkproof.errors import (
     InvalidArgument,
     NonFiniteError,
@@ -43,9 +39,13 @@ from ntkproof.errors import (
     SingularKernelError,
     UnknownName,
 )
-from ntkproof.lookahead import KernelFactor, LookAhead, most_likely_label, top_k
-from ntkproof.networks import MLP, TwoLayer
-from ntkproof.training import gradient_descent, max_learning_rate, mse_loss, train
+from ntkproof.nn.data import digits, hypercube_parity, single_neuron, sphere_teacher, uniform_sphere
+from ntkproof.nn.descent import minimize_loss
+from ntkproof.nn.empirical_ntk import empirical_ntk, two_layer_ntk
+from ntkproof.nn.networks import MLP, TwoLayer
+from ntkproof.nn.training import gradient_descent, max_learning_rate, mse_loss, train
+from ntkproof.theory.active_learning import ALConfig, active_learning_curve
+from ntkproof.theory.lookahead import KernelFactor, LookAhead, most_likely_label, top_k
 
 Case = tuple[str, Callable[[], object], type[BaseException], str]
 

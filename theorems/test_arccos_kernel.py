@@ -22,7 +22,7 @@ universal (Telgarsky, Thm 4.1), while on the plain sphere it is not.
 Claims
 ------
 * ``arccos.order0`` — derivation (rotation to the plane of x, x'; the wedge of angle
-  π - θ; polar integration) and identity: :func:`ntkproof.kernels.arccos_kernel`
+  π - θ; polar integration) and identity: :func:`ntkproof.nn.kernels.arccos_kernel`
   (order 0) against an independent quadrature (below), d in {2, 3, 5, 20, 100},
   θ uniform and θ near 0 and near π. Twin ``arccos.order0.twin_pi``: 1/2 - arccos/π.
 * ``arccos.order1`` — the same for order 1 and any norms, plus Cho & Saul's
@@ -33,7 +33,7 @@ Claims
   by quadrature, and infinite_width(√d·x, depth=1) = two_layer_relu_ntk(x); Monte
   Carlo over finite networks (``TwoLayer``, trained W or both, a = ±1 or N(0, 1)).
   Twin ``arccos.two_layer_ntk.twin_W_only_for_both``: Θ_W claimed for both layers.
-* ``arccos.deep_ntk`` — :func:`ntkproof.kernels.infinite_width` (depth 2 and 3, with and
+* ``arccos.deep_ntk`` — :func:`ntkproof.nn.kernels.infinite_width` (depth 2 and 3, with and
   without bias, W_std = √2) against Monte Carlo over ``MLP`` networks. Twin
   ``arccos.deep_ntk.twin_no_derivative_factor``: the recursion without the chain-rule
   factor, Θ = Σ_h Σ^{(h)} (a sum of NNGP kernels).
@@ -94,10 +94,10 @@ from scipy import stats
 
 from ntkproof import Fixed, claim
 from ntkproof.derivation import Derivation, Step
-from ntkproof.empirical_ntk import empirical_ntk
-from ntkproof.flow import kernel_regression
-from ntkproof.kernels import arccos_kernel, infinite_width, two_layer_relu_ntk
-from ntkproof.networks import MLP, TwoLayer
+from ntkproof.nn.empirical_ntk import empirical_ntk
+from ntkproof.nn.flow import kernel_regression
+from ntkproof.nn.kernels import arccos_kernel, infinite_width, two_layer_relu_ntk
+from ntkproof.nn.networks import MLP, TwoLayer
 from ntkproof.rng import generator, spawn, unit_vectors
 
 SOURCE = ("Telgarsky, DLT notes (2021-10-27), §4.3; Cho & Saul, NeurIPS 2009, eqs. (1)-(3)")

@@ -67,16 +67,16 @@ import pytest
 import sympy as sp
 
 from ntkproof import claim
-from ntkproof.data import digits, sphere_teacher
 from ntkproof.derivation import Derivation, Hypothesis, Step
-from ntkproof.empirical_ntk import empirical_ntk
-from ntkproof.flow import gradient_descent as flow_gd
-from ntkproof.flow import gradient_flow, gradient_flow_ode, kernel_regression
-from ntkproof.kernels import two_layer_relu_ntk
-from ntkproof.networks import MLP, TwoLayer
+from ntkproof.nn.data import digits, sphere_teacher
+from ntkproof.nn.empirical_ntk import empirical_ntk
+from ntkproof.nn.flow import gradient_descent as flow_gd
+from ntkproof.nn.flow import gradient_flow, gradient_flow_ode, kernel_regression
+from ntkproof.nn.kernels import two_layer_relu_ntk
+from ntkproof.nn.networks import MLP, TwoLayer
+from ntkproof.nn.training import gradient_descent as train_gd
+from ntkproof.nn.training import max_learning_rate, train
 from ntkproof.rng import claim_seed, generator
-from ntkproof.training import gradient_descent as train_gd
-from ntkproof.training import max_learning_rate, train
 
 SOURCE = ("Lee et al. 2019 (arXiv 1902.06720) Thm 2.1; Jacot et al. 2018; "
           "research/theorems.md §3")

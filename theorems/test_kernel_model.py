@@ -25,12 +25,12 @@ Claims
   and identities on networks (ReLU: Linearized.apply = <∇f(x;W0), W>; tanh: the general
   form). Twin ``.twin_tanh``: the ReLU form claimed for tanh.
 * ``kernel_model.gram`` — identity: autograd (torch backend) or the explicit Jacobian
-  (:func:`ntkproof.empirical_ntk.jacobian_ntk`, other backends) against the formula, and
-  the library's closed form (:func:`ntkproof.empirical_ntk.two_layer_ntk`) against it;
+  (:func:`ntkproof.nn.empirical_ntk.jacobian_ntk`, other backends) against the formula, and
+  the library's closed form (:func:`ntkproof.nn.empirical_ntk.two_layer_ntk`) against it;
   ReLU, tanh and GELU, a ±1 and N(0, 1). Twin ``.twin_no_input_kernel``: without xᵀx'.
 * ``kernel_model.residual_fit`` — identity: GD on the linearised network (first layer,
   lr = 2n/(λ_min + λ_max), steps until the contraction factor is below 1e-13) against
-  :func:`ntkproof.flow.kernel_regression` with f(·; W0) as offset, on training and test
+  :func:`ntkproof.nn.flow.kernel_regression` with f(·; W0) as offset, on training and test
   points, and the minimum norm. Twin ``.twin_no_offset``: the regression without
   subtracting f(x;W0).
 
@@ -58,11 +58,11 @@ import sympy as sp
 
 from ntkproof import claim
 from ntkproof.derivation import Derivation, Hypothesis, Step
-from ntkproof.empirical_ntk import jacobian_ntk, two_layer_ntk
-from ntkproof.flow import kernel_regression
-from ntkproof.networks import TwoLayer
+from ntkproof.nn.empirical_ntk import jacobian_ntk, two_layer_ntk
+from ntkproof.nn.flow import kernel_regression
+from ntkproof.nn.networks import TwoLayer
+from ntkproof.nn.training import gradient_descent
 from ntkproof.rng import generator, unit_vectors
-from ntkproof.training import gradient_descent
 
 SOURCE = "Telgarsky, DLT notes (2021-10-27), §4.1 (Remark 4.8) and §4.3"
 D, M = 6, 64

@@ -54,8 +54,8 @@ lecture notes* (2021-10-27), §8, Theorem 8.1 and Lemmas 8.1–8.3 [V]; research
 Setup and tolerances
 --------------------
 α sweep: TwoLayer(d=3, m=40, tanh, both layers trained, a ~ N(0,1)), n = 10 points of a
-tanh teacher on the sphere; the model is :class:`~ntkproof.networks.Scaled` (α·h), trained by
-:mod:`ntkproof.training` on the mean loss at learning rate dt/α² — exactly GD (the Euler
+tanh teacher on the sphere; the model is :class:`~ntkproof.nn.networks.Scaled` (α·h), trained by
+:mod:`ntkproof.nn.training` on the mean loss at learning rate dt/α² — exactly GD (the Euler
 scheme of the flow, dt = 0.05) on F_α — for T = 10, w and w̄ from the same steps. The same
 init and data are used for every α (paired), 5 seeds, and each seed's quantity is divided by
 its own value at α = 1 (the absolute medians are recorded), so the interval reflects the α
@@ -74,12 +74,12 @@ import numpy as np
 import pytest
 
 from ntkproof import claim
-from ntkproof.data import sphere_teacher
-from ntkproof.empirical_ntk import empirical_ntk
-from ntkproof.networks import Scaled, TwoLayer
+from ntkproof.nn.data import sphere_teacher
+from ntkproof.nn.empirical_ntk import empirical_ntk
+from ntkproof.nn.networks import Scaled, TwoLayer
+from ntkproof.nn.training import gradient_descent
 from ntkproof.rng import claim_seed
-from ntkproof.smoothness import smoothness_constant
-from ntkproof.training import gradient_descent
+from ntkproof.theory.smoothness import smoothness_constant
 
 SOURCE = ("Chizat, Oyallon & Bach 2019 (arXiv 1812.07956) Thm 2.2; Telgarsky DLT notes §8, "
           "Thm 8.1; research/theorems.md §4")

@@ -13,7 +13,7 @@ If |σ''| <= β everywhere, then for all W, V ∈ R^{m×d}
 
     |f(x;W) - f(x;V) - \langle\nabla f(x;V), W - V\rangle| \le \frac{\beta}{2\sqrt m}\|W - V\|_F^2 ,
 
-with β = :func:`ntkproof.smoothness.smoothness_constant` (the object proved in
+with β = :func:`ntkproof.theory.smoothness.smoothness_constant` (the object proved in
 ``theorems/test_taylor_remainder.py``): sigmoid, tanh, softplus, SiLU, GELU, erf.
 
 Claims
@@ -67,12 +67,12 @@ import pytest
 import sympy as sp
 
 from ntkproof import Box, Fixed, Product, claim
-from ntkproof.activations import SMOOTH_ACTIVATIONS
-from ntkproof.data import digits, sphere_teacher
 from ntkproof.derivation import Derivation, Hypothesis, Step, chain
-from ntkproof.networks import TwoLayer
-from ntkproof.smoothness import smoothness_constant
-from ntkproof.training import gradient_descent, max_learning_rate
+from ntkproof.nn.activations import SMOOTH_ACTIVATIONS
+from ntkproof.nn.data import digits, sphere_teacher
+from ntkproof.nn.networks import TwoLayer
+from ntkproof.nn.training import gradient_descent, max_learning_rate
+from ntkproof.theory.smoothness import smoothness_constant
 
 SOURCE = "Telgarsky, DLT notes (2021-10-27), §4.1, Prop. 4.1"
 STATEMENT = (r"|f(x;W)-f(x;V)-\langle\nabla f(x;V),W-V\rangle| \le "

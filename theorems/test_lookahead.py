@@ -72,15 +72,15 @@ import pytest
 import sympy as sp
 
 from ntkproof import claim
-from ntkproof.active_learning import ALConfig, _one_blas_thread, active_learning_curve
-from ntkproof.data import sphere_teacher
 from ntkproof.derivation import Derivation, Step
-from ntkproof.empirical_ntk import empirical_ntk
-from ntkproof.kernels import infinite_width
-from ntkproof.lookahead import LookAhead, full_solve
-from ntkproof.networks import TwoLayer
+from ntkproof.nn.data import sphere_teacher
+from ntkproof.nn.empirical_ntk import empirical_ntk
+from ntkproof.nn.kernels import infinite_width
+from ntkproof.nn.networks import TwoLayer
+from ntkproof.nn.training import gradient_descent, max_learning_rate
 from ntkproof.rng import claim_seed, generator, spawn, unit_vectors
-from ntkproof.training import gradient_descent, max_learning_rate
+from ntkproof.theory.active_learning import ALConfig, _one_blas_thread, active_learning_curve
+from ntkproof.theory.lookahead import LookAhead, full_solve
 
 SOURCE = "Mohamadi, Bae & Sutherland, NeurIPS 2022 (arXiv 2206.12569)"
 

@@ -18,7 +18,7 @@ Lemma 4.1 (i): for B >= 0, with probability >= 1 - δ over W0,
 Lemma 4.2: with probability >= 1 - δ, :math:`\#\{j: |w_{0,j}^\top x| \le \tau\|x\|\} \le m\tau
 + \sqrt{(m/2)\ln(1/\delta)}`.
 
-Exact supremum (:mod:`ntkproof.relu_linearization`): with c_j = w0_jᵀx and R = B||x||,
+Exact supremum (:mod:`ntkproof.theory.relu_linearization`): with c_j = w0_jᵀx and R = B||x||,
 :math:`\sup = m^{-1/2}\max_{s=\pm1}\max_k (R\sqrt k - \sum_{i\le k}|c|_{(i)})`, the |c|
 sorted among the neurons with a_j = s. It is computed, not sampled.
 
@@ -27,7 +27,7 @@ Claims
 * ``relu_linearization.exact_sup`` — the formula: derivation (per-neuron overshoot,
   Cauchy–Schwarz/KKT, concavity of the prefix objective), the maximiser evaluated with
   the networks attains it (identity), projected gradient ascent over the whole ball
-  (64 annealed restarts, :func:`ntkproof.relu_linearization.ascent_sup`) never exceeds
+  (64 annealed restarts, :func:`ntkproof.theory.relu_linearization.ascent_sup`) never exceeds
   it (bound) and reaches it within 1 % in the median instance (bound). Honest note: in
   about 8 % of small instances (m <= 12) the ascent stops in a local optimum that flips
   one neuron too many (ascent/exact down to about 0.8); the record shows every ratio and
@@ -50,7 +50,7 @@ Source
 ------
 M. Telgarsky, *Deep learning theory lecture notes* (v. 2021-10-27), §4.2, Lemma 4.1 (i)
 and Lemma 4.2; exact supremum and continuum constant from ``research/theorems.md`` §1.3,
-re-derived in :mod:`ntkproof.relu_linearization` and below.
+re-derived in :mod:`ntkproof.theory.relu_linearization` and below.
 
 Tolerances
 ----------
@@ -70,10 +70,11 @@ import numpy as np
 import sympy as sp
 
 from ntkproof import Fixed, claim
-from ntkproof.data import sphere_teacher
 from ntkproof.derivation import Derivation, Step, chain
-from ntkproof.networks import TwoLayer
-from ntkproof.relu_linearization import (
+from ntkproof.nn.data import sphere_teacher
+from ntkproof.nn.networks import TwoLayer
+from ntkproof.nn.training import gradient_descent, max_learning_rate
+from ntkproof.theory.relu_linearization import (
     ascent_sup,
     continuum_constant,
     exact_argmax,
@@ -82,7 +83,6 @@ from ntkproof.relu_linearization import (
     lemma_4_2_bound,
     small_count,
 )
-from ntkproof.training import gradient_descent, max_learning_rate
 
 SOURCE = "Telgarsky, DLT notes (2021-10-27), §4.2, Lemma 4.1 (i)"
 D = 10

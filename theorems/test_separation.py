@@ -23,7 +23,7 @@ Shamir 2020).
 
 **Sparse parity** (after Wei, Lee, Liu & Ma 2019; Malach et al. 2021).
 ``x`` uniform on ``{±1}^d/√d``, ``y = χ_{12}(x) = d·x_1 x_2``. A dot-product kernel
-is diagonal in the Walsh basis with one eigenvalue per degree (``ntkproof.walsh``),
+is diagonal in the Walsh basis with one eigenvalue per degree (``ntkproof.theory.walsh``),
 so the C(d, 2) degree-2 characters are indistinguishable to it: it needs
 ``n ≈ d²`` samples, while a small-initialisation two-layer network trained by GD
 needs ``n = O(d)`` (Wei et al.: O(d) vs Ω(d²) [abstract; constants not checked]).
@@ -103,14 +103,18 @@ import sympy as sp
 
 from ntkproof import claim
 from ntkproof.backends import get_backend
-from ntkproof.data import hypercube_parity, single_neuron
 from ntkproof.derivation import Derivation, Step
-from ntkproof.descent import minimize_loss
-from ntkproof.flow import kernel_regression
-from ntkproof.kernels import infinite_width, two_layer_relu_ntk
-from ntkproof.networks import MLP, TwoLayer
+from ntkproof.nn.data import hypercube_parity, single_neuron
+from ntkproof.nn.descent import minimize_loss
+from ntkproof.nn.flow import kernel_regression
+from ntkproof.nn.kernels import infinite_width, two_layer_relu_ntk
+from ntkproof.nn.networks import MLP, TwoLayer
 from ntkproof.rng import generator, spawn
-from ntkproof.walsh import hypercube_inner_products, walsh_diagonal_derivation, walsh_eigenvalues
+from ntkproof.theory.walsh import (
+    hypercube_inner_products,
+    walsh_diagonal_derivation,
+    walsh_eigenvalues,
+)
 
 PLATEAU = (np.pi - 2) / (2 * (np.pi - 1))
 SN_D, SN_N, SN_STEPS, SN_LR = 100, 400, 400, 0.5

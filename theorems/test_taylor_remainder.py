@@ -52,9 +52,9 @@ import pytest
 import sympy as sp
 
 from ntkproof import Box, claim, get_activation
-from ntkproof.activations import SMOOTH_ACTIVATIONS
-from ntkproof.smoothness import smoothness_constant
-from ntkproof.taylor import taylor_remainder_derivation
+from ntkproof.nn.activations import SMOOTH_ACTIVATIONS
+from ntkproof.theory.smoothness import smoothness_constant
+from ntkproof.theory.taylor import taylor_remainder_derivation
 
 SOURCE = "Taylor's theorem (integral remainder); Telgarsky, DLT notes (2021-10-27), §4.1, Prop. 4.1"
 STATEMENT = r"|\sigma(r)-\sigma(s)-\sigma'(s)(r-s)| \le \frac{\beta}{2}(r-s)^2"

@@ -9,7 +9,7 @@ weakest one: ERROR > FALSIFIED > INCONCLUSIVE > HOLDS > CERTIFIED > PROVED. A
 SKIPPED claim counts only when every claim was skipped (a claim that does not
 apply on a backend does not weaken a theorem whose other claims hold). Twins are
 reported next to the verdict (``twins``) and enter ``passed`` exactly as they
-enter the run's (see :mod:`ntkproof.verdicts`).
+enter the run's (see :mod:`ntkproof.engine.verdicts`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from ..verdicts import SEVERITY, VERDICTS, run_failures
+from ..engine.verdicts import SEVERITY, VERDICTS, run_failures
 
 __all__ = ["SEVERITY", "column_of", "theorem_verdict", "aggregate_theorems", "backend_matrix",
            "sup_reached", "enrich"]

@@ -19,9 +19,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from ..engine.records import read_records, read_run_meta, read_selected
+from ..engine.verdicts import failing_claims, run_failures, summarize
 from ..errors import DamagedFile
-from ..records import read_records, read_run_meta, read_selected
-from ..verdicts import failing_claims, run_failures, summarize
 from .aggregate import enrich
 
 __all__ = ["build_report", "write_report", "render_files", "load_report", "load_schema",

@@ -22,7 +22,7 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from ..claims import PASSING
+from ..engine.claims import PASSING
 from .aggregate import column_of
 from .build import load_report
 

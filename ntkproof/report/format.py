@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..verdicts import summarize
+from ..engine.verdicts import summarize
 
 __all__ = ["fmt_num", "ratio_text", "tightness_text", "expectation", "banner"]
 
@@ -86,7 +86,7 @@ PLOTS_OFF = "Plots are off: matplotlib is not installed (pip install 'ntkproof[p
 
 
 def result_line(report: dict[str, Any]) -> str:
-    """The run's headline (:func:`ntkproof.verdicts.headline`), e.g. 'PASSED: 62
+    """The run's headline (:func:`ntkproof.engine.verdicts.headline`), e.g. 'PASSED: 62
     verified (30 PROVED, 32 HOLDS), 2 INCONCLUSIVE (not verified); 58 of 58 falsified
     twins rejected'. Reports written before headlines existed get one computed from
     their claims."""

@@ -18,8 +18,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from ..engine.verdicts import summarize
 from ..errors import InvalidArgument
-from ..verdicts import summarize
 from .aggregate import enrich
 from .build import SCHEMA_VERSION, load_report, render_files
 

@@ -1,0 +1,367 @@
+"""The per-claim runner that theorem files talk to: the ``ntk`` fixture.
+
+A :class:`ClaimRun` knows the claim, the backend, the budget and the claim's
+seed. Each check method draws cases, computes observations on the backend,
+applies the decision rule of :mod:`ntkproof.engine.decision` and keeps the
+:class:`~ntkproof.engine.decision.Decision`. When the test returns, :meth:`finish`
+combines the decisions into the claim's verdict, writes the record and, for a
+failed claim or a twin that was not falsified, fails the test (``pytest.fail``)
+with the worst case and the command that reproduces it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from ..backends import Backend, get_backend
+from ..errors import InvalidArgument, NonFiniteError
+from ..rng import claim_seed, generator, spawn
+from . import decision as dec
+from .budgets import Budget
+from .claims import ClaimInfo
+from .search import Space, worst_case_search
+from .verdicts import claim_problem, worst_verdict
+
+__all__ = ["ClaimRun", "ClaimSkipped", "Evaluate", "REFEREE_ZONE"]
+
+#: A violation smaller than REFEREE_ZONE tolerances is re-checked at 50 digits.
+REFEREE_ZONE = 1e4
+
+Evaluate = Callable[..., Sequence[Any]]
+
+
+class ClaimSkipped(Exception):
+    """Raised by :meth:`ClaimRun.skip`; the plugin turns it into a pytest skip."""
+
+
+class ClaimRun:
+    """Run the checks of one claim on one backend under one budget.
+
+    Attributes
+    ----------
+    info : ClaimInfo — the claim (id, kind, statement, source, twin).
+    backend : Backend — where the numbers are computed.
+    budget : Budget — how many cases, draws, seeds.
+    seed : int — the claim's seed, derived from the run seed and the claim id.
+    """
+
+    def __init__(self, info: ClaimInfo, *, backend: Backend, budget: Budget, run_seed: int,
+                 reproduce: str, on_record: Callable[[dict[str, Any]], None]) -> None:
+        self.info, self.backend, self.budget = info, backend, budget
+        self.run_seed = int(run_seed)
+        self.seed = claim_seed(run_seed, info.id)
+        self.reproduce = reproduce
+        self.decisions: list[dec.Decision] = []
+        self.extra: dict[str, Any] = {}
+        self._on_record = on_record
+        self._start = time.perf_counter()
+        self._finished = False
+
+    def __repr__(self) -> str:
+        return f"<ClaimRun {self.info.id} on {self.backend.spec}, seed={self.seed}>"
+
+    # -- randomness --------------------------------------------------------
+    def rng(self, salt: str = "") -> np.random.Generator:
+        """A generator for this claim (a ``salt`` gives an independent stream)."""
+        return generator(claim_seed(self.seed, salt) if salt else self.seed)
+
+    def seeds(self, n: int, salt: str = "") -> list[int]:
+        """``n`` independent child seeds of this claim's seed."""
+        return spawn(claim_seed(self.seed, salt) if salt else self.seed, n)
+
+    @property
+    def tol(self) -> float:
+        return self.backend.tol.rtol
+
+    # -- evaluation helpers -----------------------------------------------
+    def _observe(self, evaluate: Evaluate, params: Mapping[str, Any], backend: Backend,
+                 seed: int | None = None) -> dec.Observation:
+        with backend.context():
+            args = {k: _to_backend(backend, v) for k, v in params.items()}
+            out = evaluate(backend, **args)
+            lhs, rhs = backend.to_float(out[0]), backend.to_float(out[1])
+            scale = backend.to_float(out[2]) if len(out) > 2 else max(abs(lhs), abs(rhs))
+            gap = backend.to_float(out[0] - out[1])  # in the backend's precision
+        return dec.Observation(dict(params), lhs, rhs, scale, seed, gap=gap)
+
+    def _referee(self, evaluate: Evaluate, ob: dec.Observation, identity: bool) -> dec.Observation:
+        """Re-evaluate a near-boundary violation at 50 digits (mpmath)."""
+        ref = get_backend("mpmath")
+        try:
+            new = self._observe(evaluate, ob.params, ref, ob.seed)
+        except Exception as exc:  # noqa: BLE001 - a referee that cannot run is reported
+            ob.note = f"near-boundary violation; the mpmath referee could not run ({exc})"
+            return ob
+        excess = abs(new.diff) if identity else new.diff
+        ok = excess <= ref.tol.rtol * max(new.scale, 1e-300)
+        new.note = ("refereed at 50 digits: no violation" if ok else
+                    "refereed at 50 digits: violation confirmed")
+        return new
+
+    def _referee_all(self, evaluate: Evaluate, obs: list[dec.Observation],
+                     identity: bool, rtol: float) -> None:
+        if self.backend.name == "mpmath":
+            return
+        for i, ob in enumerate(obs):
+            ex = abs(ob.diff) if identity else ob.diff
+            ex /= max(ob.scale, 1e-300)
+            # identities: near-boundary violations; bounds: also a ratio above 1
+            # inside the tolerance, so the reported tightness is not roundoff
+            low = rtol if identity else 0.0
+            if low < ex <= REFEREE_ZONE * rtol:
+                refereed = self._referee(evaluate, ob, identity)
+                if refereed.note.endswith("no violation"):
+                    # keep the refereed numbers, in this backend's units
+                    obs[i] = refereed
+                elif "could not run" in refereed.note:
+                    obs[i] = refereed
+                    self.extra.setdefault("unrefereed", []).append(i)
+
+    def _tolerance(self, slack: tuple[float, str] | None) -> float:
+        if slack is None:
+            return self.tol
+        factor, why = slack
+        if not why:
+            raise InvalidArgument(f"{self.info.id}: declared slack x{factor} needs a reason")
+        self.extra.setdefault("slack", []).append({"factor": factor, "reason": why})
+        return self.tol * factor
+
+    def _keep(self, d: dec.Decision) -> dec.Decision:
+        self.decisions.append(d)
+        return d
+
+    # -- checks -------------------------------------------------------------
+    def identity(self, evaluate: Evaluate, cases: Space | Iterable[Mapping[str, Any]], *,
+                 n: int | None = None, slack: tuple[float, str] | None = None) -> dec.Decision:
+        """``lhs == rhs`` on every case; ``evaluate(b, **params) -> (lhs, rhs[, scale])``."""
+        params_list = self._cases(cases, n)
+        obs = [self._observe(evaluate, p, self.backend) for p in params_list]
+        rtol = self._tolerance(slack)
+        self._referee_all(evaluate, obs, True, rtol)
+        d = dec.decide_identity(obs, rtol)
+        return self._keep(self._unrefereed(d))
+
+    def bound(self, evaluate: Evaluate, space: Space | Iterable[Mapping[str, Any]], *,
+              known_sup: float | None = None,
+              search: bool = True, gradient: Callable[..., Mapping[str, Any]] | None = None,
+              slack: tuple[float, str] | None = None, n: int | None = None,
+              restarts: int | None = None) -> dec.Decision:
+        """``lhs <= rhs`` on random cases of ``space`` and on the worst cases a
+        search for the largest ``lhs / rhs`` finds.
+
+        ``evaluate(b, **params) -> (lhs, rhs[, scale])`` computes on backend
+        ``b``; ``scale`` is the size of the terms whose difference formed lhs
+        (roundoff is relative to it). ``gradient(**params) -> {name: array}``
+        (of the ratio) enables projected ascent for many free numbers.
+        ``space`` may also be an explicit list of cases (e.g. every point of a
+        time grid): each is checked, and there is no search.
+        """
+        known_sup = self.info.known_sup if known_sup is None else known_sup
+        rng = self.rng("cases")
+        n = n or self.budget.cases
+        if not isinstance(space, Space):
+            params_list = self._cases(space, None)
+        elif search:
+            sb = self.backend if self.backend.name != "mpmath" else get_backend("numpy")
+
+            def ratio(p: Mapping[str, Any]) -> float:
+                return self._observe(evaluate, p, sb).ratio
+
+            grad = (lambda p: gradient(**p)) if gradient else None
+            res = worst_case_search(ratio, space, rng=rng, cases=n,
+                                    restarts=restarts or self.budget.restarts,
+                                    iters=self.budget.local_iters, gradient=grad)
+            params_list = res.random + res.refined
+            if res.note:
+                self.extra["search_note"] = res.note
+        else:
+            params_list = [space.project(space.sample(rng)) for _ in range(n)]
+        obs = [self._observe(evaluate, p, self.backend) for p in params_list]
+        rtol = self._tolerance(slack)
+        self._referee_all(evaluate, obs, False, rtol)
+        d = dec.decide_bound(obs, rtol, known_sup)
+        return self._keep(self._unrefereed(d))
+
+    def probabilistic_bound(self, draw: Callable[[np.random.Generator], tuple[Any, ...]], *,
+                            delta: float, n: int | None = None,
+                            slack: tuple[float, str] | None = None) -> dec.Decision:
+        """``lhs <= rhs`` with probability >= 1 - delta over independent draws;
+        ``draw(rng) -> (params, lhs, rhs)`` with lhs, rhs plain floats."""
+        n = n or self.budget.draws
+        obs = []
+        for s in self.seeds(n, "draws"):
+            params, lhs, rhs = draw(generator(s))
+            obs.append(dec.Observation(dict(params), float(lhs), float(rhs),
+                                       max(abs(float(lhs)), abs(float(rhs))), s))
+        return self._keep(dec.decide_probabilistic(obs, delta, self._tolerance(slack)))
+
+    def rate(self, measure: Callable[[Any, int], float], xs: Sequence[float], *,
+             claimed: float, slack: float, attained: bool = False, variable: str = "m",
+             seeds: int | None = None) -> dec.Decision:
+        """Fit error ~ x^p over the ladder ``xs`` (``measure(x, seed) -> error``)
+        and decide against the claimed exponent (upper or attained rate)."""
+        seeds_n = seeds or self.budget.seeds
+        errors = [[float(measure(x, s)) for s in self.seeds(seeds_n, f"rate/{x}")] for x in xs]
+        fit = dec.fit_rate(xs, errors, seed=claim_seed(self.seed, "bootstrap"),
+                           n_boot=self.budget.bootstrap)
+        return self._keep(dec.decide_rate(fit, claimed, slack, attained=attained,
+                                          variable=variable))
+
+    def separation(self, run_a: Callable[[int], float], run_b: Callable[[int], float], *,
+                   margin: float = 0.0, seeds: int | None = None,
+                   labels: tuple[str, str] = ("A", "B")) -> dec.Decision:
+        """Method A's error is below method B's by more than ``margin`` across seeds."""
+        ss = self.seeds(seeds or self.budget.seeds, "separation")
+        a = [float(run_a(s)) for s in ss]
+        b = [float(run_b(s)) for s in ss]
+        return self._keep(dec.decide_separation(a, b, margin=margin, labels=labels))
+
+    def derivation(self, derivation: Any, *, points: int = 24) -> dec.Decision:
+        """Check a symbolic derivation step by step (sympy + 50-digit spot checks)."""
+        from ..derivation import check_derivation
+
+        res = check_derivation(derivation, seed=claim_seed(self.seed, "derivation"),
+                               points=points)
+        steps = res.to_dict()
+        d = dec.Decision("derivation", res.verdict, len(res.steps), res.message,
+                         data={"derivation": steps})
+        return self._keep(d)
+
+    def record(self, **data: Any) -> None:
+        """Attach extra data (series for plots, sizes) to the claim's record."""
+        self.extra.update(dec._jsonable(data))
+
+    def skip(self, reason: str) -> None:
+        """Mark the claim SKIPPED on this backend, with the reason."""
+        self._keep(dec.Decision(self.info.kind, "SKIPPED", 0, reason))
+        raise ClaimSkipped(reason)
+
+    # -- internals -------------------------------------------------------------
+    def _cases(self, cases: Space | Iterable[Mapping[str, Any]], n: int | None) -> list[Any]:
+        if isinstance(cases, Space):
+            rng = self.rng("cases")
+            return [cases.project(cases.sample(rng)) for _ in range(n or self.budget.cases)]
+        out = [dict(c) for c in cases]
+        if not out:
+            raise InvalidArgument(f"{self.info.id}: the list of cases is empty")
+        return out
+
+    def _unrefereed(self, d: dec.Decision) -> dec.Decision:
+        if d.verdict == "FALSIFIED" and self.extra.get("unrefereed"):
+            d.verdict = "INCONCLUSIVE"
+            d.message += ("; near-boundary violations could not be re-checked at 50 digits "
+                          "(evaluate does not run on mpmath)")
+        self.extra.pop("unrefereed", None)
+        return d
+
+    def finish(self, exc: BaseException | None) -> None:
+        """Combine the decisions, write the record, raise on an unexpected verdict."""
+        if self._finished:
+            return
+        self._finished = True
+        import pytest
+
+        if isinstance(exc, pytest.skip.Exception):
+            self.decisions.append(dec.Decision(self.info.kind, "SKIPPED", 0, str(exc)))
+            exc = None
+        elif exc is not None:
+            detail = f"{type(exc).__name__}: {exc}"
+            if isinstance(exc, NonFiniteError):
+                detail = f"non-finite observation: {exc}"
+            self.decisions.append(dec.Decision(self.info.kind, "ERROR", 0, detail))
+        record = self.to_record()
+        self._on_record(record)
+        if exc is None:
+            problem = failure_text(record)
+            if problem:
+                # pytrace=False: the message is the whole story (worst case, command)
+                pytest.fail(problem, pytrace=False)
+            if record["verdict"] in ("INCONCLUSIVE", "SKIPPED"):
+                pytest.skip(f"{record['verdict']}: {record['message']}")
+
+    def verdict(self) -> str:
+        return worst_verdict(d.verdict for d in self.decisions)
+
+    def to_record(self) -> dict[str, Any]:
+        info, verdict = self.info, self.verdict()
+        primary = next((d for d in self.decisions if d.kind == info.kind and d.worst_case),
+                       next((d for d in self.decisions if d.worst_case), None))
+        msgs = [f"[{d.kind}] {d.verdict}: {d.message}" for d in self.decisions if d.message]
+        if not self.decisions:
+            msgs = ["the claim ran no check (an empty claim): call ntk.bound, ntk.identity, "
+                    "ntk.rate, ... inside the test"]
+        rec: dict[str, Any] = {
+            "id": info.id, "theorem": info.theorem, "title": info.title,
+            "statement": info.statement, "source": info.source, "kind": info.kind,
+            "verdict": verdict, "backend": self.backend.spec,
+            "cases": int(sum(d.cases for d in self.decisions)),
+            "duration_s": round(time.perf_counter() - self._start, 4),
+            "tightness": primary.tightness if primary else {},
+            "worst_case": (dict(primary.worst_case, seed=primary.worst_case.get("seed")
+                                or self.seed) if primary and primary.worst_case else None),
+            "reproduce": self.reproduce, "seed": self.seed,
+            "message": "\n".join(msgs),
+            "checks": [{"kind": d.kind, "verdict": d.verdict, "message": d.message,
+                        "cases": d.cases, "data": d.data} for d in self.decisions],
+        }
+        if info.known_sup is not None and "known_sup" not in rec["tightness"]:
+            rec["tightness"] = dict(rec["tightness"], known_sup=info.known_sup)
+        for key in ("rate", "violations"):
+            found = next((getattr(d, key) for d in self.decisions if getattr(d, key)), None)
+            if found:
+                rec[key] = found
+        if info.twin_of:
+            rec["twin_of"] = info.twin_of
+        if self.extra:
+            rec["data"] = dict(self.extra)
+        return dec._jsonable(rec)
+
+
+def _to_backend(backend: Backend, v: Any) -> Any:
+    if isinstance(v, (bool, int, np.integer, str)) or v is None:
+        return v
+    if isinstance(v, (float, np.floating, np.ndarray)):
+        return backend.asarray(v)
+    return v
+
+
+def failure_text(rec: Mapping[str, Any]) -> str:
+    """The failure message for a record, or '' when the record is acceptable.
+
+    A test sees its own record only: a SKIPPED twin passes here (its claim is
+    judged in the run's summary, :func:`ntkproof.engine.verdicts.failing_claims`, which
+    accepts it only when its claim was skipped too).
+    """
+    head = claim_problem(rec, parent_verdict=None)
+    return head + "\n" + describe(rec) if head else ""
+
+
+def describe(rec: Mapping[str, Any]) -> str:
+    """Worst case one argument per line, lhs, rhs, ratio, tolerance, seed, reproduce."""
+    from ..backends import tolerance_for
+
+    lines = [f"  {m}" for m in str(rec.get("message", "")).splitlines()]
+    wc = rec.get("worst_case")
+    if wc:
+        lines.append("  worst case:")
+        for k, v in (wc.get("params") or {}).items():
+            lines.append(f"    {k} = {v}")
+        lines.append(f"  lhs = {wc.get('lhs')!r}, rhs = {wc.get('rhs')!r}, "
+                     f"ratio = {wc.get('ratio')!r}")
+    tight = rec.get("tightness") or {}
+    if "max" in tight:
+        lines.append(f"  highest ratio seen: {tight['max']!r}"
+                     + (f" (known supremum {tight['known_sup']})" if "known_sup" in tight else ""))
+    name, _, dtype = str(rec["backend"]).partition(":")
+    try:
+        t = tolerance_for(name, dtype)
+        lines.append(f"  tolerance: rtol {t.rtol:g} on {rec['backend']} ({t.reason})")
+    except Exception:  # noqa: BLE001
+        pass
+    lines.append(f"  seed: claim seed {rec.get('seed')}")
+    lines.append(f"  reproduce: {rec['reproduce']}")
+    return "\n".join(lines)

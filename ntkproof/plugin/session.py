@@ -1,0 +1,238 @@
+"""The state of one pytest run with ntkproof: settings, records, report.
+
+One :class:`NtkSession` per pytest process. On the controlling process it
+writes ``run.json`` at the start and the report at the end; on every process
+(xdist workers included) it hands each claim a :class:`~ntkproof.engine.runner.ClaimRun`
+whose records go to ``records/<worker>.jsonl`` in the run directory.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import shutil
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ..backends import get_backend
+from ..engine.budgets import get_budget
+from ..engine.claims import ClaimInfo, matches, unmatched_selectors
+from ..engine.records import (
+    RecordWriter,
+    new_run_meta,
+    read_records,
+    write_run_meta,
+    write_selected,
+)
+from ..engine.runner import ClaimRun, describe
+from ..errors import MissingDependency, UnknownName
+
+__all__ = ["NtkSession", "claim_info_of"]
+
+
+def claim_info_of(item: Any) -> ClaimInfo | None:
+    """The resolved claim of a pytest item (parametrize values filled in)."""
+    marker = item.get_closest_marker("ntk_claim")
+    if marker is None:
+        return None
+    info: ClaimInfo = marker.args[0]
+    callspec = getattr(item, "callspec", None)
+    return info.resolved(callspec.params) if callspec else info
+
+
+class NtkSession:
+    """Settings and records of one run."""
+
+    def __init__(self, *, backend: str, budget: str, seed: int, report_dir: str | None,
+                 selectors: Sequence[str], list_file: str | None, progress: bool,
+                 worker: str | None, records_dir: str | None) -> None:
+        self.backend_spec, self.budget_name, self.seed = backend, budget, seed
+        self.report_dir = Path(report_dir) if report_dir else None
+        self.selectors, self.list_file, self.show_progress = list(selectors), list_file, progress
+        self.worker = worker
+        self._tmp: str | None = None
+        if records_dir:
+            self.run_dir = Path(records_dir)
+        elif self.report_dir:
+            self.run_dir = self.report_dir
+        else:
+            self._tmp = tempfile.mkdtemp(prefix="ntkproof-")
+            self.run_dir = Path(self._tmp)
+        self.writer = RecordWriter(self.run_dir, worker or "main")
+        self.records: list[dict[str, Any]] = []
+        self.meta: dict[str, Any] | None = None
+        self.problems: list[str] = []
+        if self.is_controller:
+            # a fresh list of selected claims per run (workers write theirs later)
+            shutil.rmtree(self.run_dir / "selected", ignore_errors=True)
+
+    @classmethod
+    def from_config(cls, config: pytest.Config) -> NtkSession:
+        opt = config.option
+        spec = opt.ntk_backend or os.environ.get("NTKPROOF_BACKEND") or "numpy"
+        try:
+            backend = get_backend(spec)
+            budget = get_budget(opt.ntk_budget)
+        except (UnknownName, MissingDependency, ValueError) as exc:
+            raise pytest.UsageError(f"ntkproof: {exc}") from None
+        workerinput = getattr(config, "workerinput", None)
+        return cls(backend=backend.spec, budget=budget.name, seed=int(opt.ntk_seed),
+                   report_dir=opt.ntk_report, selectors=opt.ntk_select,
+                   list_file=opt.ntk_list, progress=opt.ntk_progress,
+                   worker=workerinput["workerid"] if workerinput else None,
+                   records_dir=workerinput.get("ntk_records") if workerinput else None)
+
+    @property
+    def is_controller(self) -> bool:
+        return self.worker is None
+
+    # -- collection ----------------------------------------------------------
+    def select(self, config: pytest.Config, items: list[pytest.Item]) -> None:
+        if not self.selectors:
+            return
+        ids = [info.id for info in map(claim_info_of, items) if info]
+        unmatched = unmatched_selectors(ids, self.selectors)
+        if unmatched and not config.option.collectonly:
+            raise pytest.UsageError(unmatched[0])
+        keep: list[pytest.Item] = []
+        drop: list[pytest.Item] = []
+        for item in items:
+            info = claim_info_of(item)
+            (keep if info and matches(info.id, self.selectors) else drop).append(item)
+        if drop:
+            config.hook.pytest_deselected(items=drop)
+            items[:] = keep
+
+    def write_list(self, config: pytest.Config, items: Sequence[pytest.Item]) -> None:
+        """The collected claims: into the --ntk-list file (``ntkproof list``), and, for
+        a run, into ``selected/`` of the run folder (every process writes its own)."""
+        infos = [(info, item) for item in items if (info := claim_info_of(item))]
+        if not config.option.collectonly:
+            write_selected(self.run_dir, self.worker or "main", [i.id for i, _ in infos])
+        if not self.list_file or not self.is_controller:
+            return
+        rows = [dict(info.to_dict(), file=str(item.path)) for info, item in infos]
+        Path(self.list_file).write_text(json.dumps(rows, indent=2), encoding="utf-8")
+
+    def collection_error(self, where: str) -> None:
+        self.problems.append(f"{where} could not be collected (see pytest's output), so its "
+                             "claims did not run")
+
+    # -- running ---------------------------------------------------------------
+    def start(self, config: pytest.Config) -> None:
+        if not self.is_controller:
+            return
+        command = "pytest " + " ".join(shlex.quote(a) for a in config.invocation_params.args)
+        if os.environ.get("NTKPROOF_COMMAND"):
+            command = os.environ["NTKPROOF_COMMAND"]
+        self.meta = new_run_meta(backend=self.backend_spec, budget=self.budget_name,
+                                 seed=self.seed, command=command)
+        write_run_meta(self.run_dir, self.meta)
+
+    def reproduce(self, info: ClaimInfo, item: Any) -> str:
+        cmd = (f"ntkproof verify {info.id} --backend {self.backend_spec} "
+               f"--budget {self.budget_name} --seed {self.seed}")
+        folder = Path(item.path).parent
+        try:
+            rel = folder.resolve().relative_to(Path.cwd().resolve())
+        except ValueError:
+            rel = folder
+        if str(rel) != "theorems":
+            cmd += f" --theorems {shlex.quote(str(rel))}"
+        return cmd
+
+    def claim_run(self, info: ClaimInfo, item: Any) -> ClaimRun:
+        def on_record(rec: dict[str, Any]) -> None:
+            self.writer.write(rec)
+            self.records.append(rec)
+            item.user_properties.append(("ntk_record", json.dumps(
+                {k: rec.get(k) for k in ("id", "verdict", "kind", "tightness", "rate",
+                                         "duration_s", "twin_of", "violations")})))
+
+        return ClaimRun(info, backend=get_backend(self.backend_spec),
+                        budget=get_budget(self.budget_name), run_seed=self.seed,
+                        reproduce=self.reproduce(info, item), on_record=on_record)
+
+    def progress(self, report: pytest.TestReport) -> None:
+        if not self.show_progress or not self.is_controller or report.when != "call" and not (
+                report.when == "setup" and report.skipped):
+            return
+        for key, value in report.user_properties:
+            if key == "ntk_record":
+                from ..report.format import tightness_text
+
+                rec = json.loads(str(value))
+                rec.setdefault("checks", [])
+                text = tightness_text(rec)
+                twin = "  (twin: rejected)" if rec.get("twin_of") and rec[
+                    "verdict"] == "FALSIFIED" else ""
+                sys.stdout.write(f"  {rec['verdict']:<12} {rec['id']:<48} {text}"
+                                 f"  [{rec['duration_s']:.2f}s]{twin}\n")
+                sys.stdout.flush()
+
+    # -- end of run -----------------------------------------------------------
+    def finish(self, config: pytest.Config, exitstatus: int) -> None:
+        if not self.is_controller or self.meta is None:
+            return
+        from ..engine.records import now
+
+        interrupted = exitstatus in (pytest.ExitCode.INTERRUPTED, pytest.ExitCode.INTERNAL_ERROR)
+        self.meta.update(finished_at=now(), complete=not interrupted and not self.problems,
+                         exitstatus=int(exitstatus))
+        if self.problems:
+            self.meta["problems"] = list(self.problems)
+        write_run_meta(self.run_dir, self.meta)
+        if self.report_dir:
+            from ..report import write_report
+
+            write_report(self.run_dir)
+
+    def all_records(self) -> list[dict[str, Any]]:
+        latest: dict[str, dict[str, Any]] = {}
+        for rec in read_records(self.run_dir):
+            latest[rec["id"]] = rec
+        return list(latest.values())
+
+    def terminal_summary(self, tr: Any) -> None:
+        if not self.is_controller:
+            return
+        records = self.all_records()
+        if not records:
+            return
+        tr.section("ntkproof claims by verdict")
+        order = ["FALSIFIED", "ERROR", "INCONCLUSIVE", "SKIPPED", "PROVED", "CERTIFIED", "HOLDS"]
+        from ..report.format import tightness_text
+
+        for verdict in order:
+            group = [r for r in records if r["verdict"] == verdict]
+            if not group:
+                continue
+            tr.write_line(f"{verdict} ({len(group)})")
+            for r in sorted(group, key=lambda r: r["id"]):
+                twin = ""
+                if r.get("twin_of"):
+                    twin = {"FALSIFIED": "  [falsified twin: rejected as expected]",
+                            "SKIPPED": "  [falsified twin: skipped]"}.get(
+                                verdict, "  [falsified twin NOT rejected]")
+                tr.write_line(f"  {r['id']:<50} {tightness_text(r)}{twin}")
+        from ..engine.verdicts import failing_claims
+
+        for bad in failing_claims(records):
+            tr.write_line("")
+            tr.write_line(f"{bad['id']}: {bad['verdict']}")
+            tr.write_line(describe(bad))
+        if self.report_dir:
+            tr.write_line(f"\nreport written to {self.report_dir}/report.{{json,md,html}}")
+            report_file = self.report_dir / "report.json"
+            if report_file.exists():
+                tr.write_line(json.loads(report_file.read_text())["summary"]["headline"])
+
+    def cleanup(self) -> None:
+        if self._tmp and self.is_controller:
+            shutil.rmtree(self._tmp, ignore_errors=True)

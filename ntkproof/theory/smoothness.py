@@ -1,0 +1,211 @@
+r"""Smoothness constants β_σ = sup_z |σ''(z)|, derived exactly, as objects.
+
+Prop. 4.1 (Telgarsky's notes) needs |σ''| <= β; theorem files import β from
+here (:func:`smoothness_constant`), never a second copy.
+
+Point evaluations in the steps are unevaluated ``Subs`` objects and maxima are
+unevaluated ``Max``, so each step shows (and the checker closes) the computation
+itself rather than a result sympy already folded to ``0 == 0`` at construction.
+
+Route for sigmoid, tanh, softplus, erf and GELU (critical points). With a
+substitution x = φ(z) (φ = sigmoid, tanh or the identity, strictly
+increasing), sympy writes σ''' = W(φ(z)) · Π_i (φ(z) - x_i) with W free of
+real zeros, ``solveset`` gives the x_i exactly, and z_i = φ^{-1}(x_i). The
+derivation's steps check: the factorisation; the constant sign of W; φ' > 0
+(together: the z_i are *all* the critical points of σ''); φ(z_i) = x_i;
+σ'''(z_i) = 0; the values σ''(z_i); the limits of σ'' at ±∞; and β = the
+largest of |σ''(z_i)| and |lim σ''|. The last step is the extreme-value
+argument: a continuous σ'' with limits at ±∞ has sup |σ''| either equal to a
+limit or attained at an interior extremum, where σ''' = 0.
+
+Route for SiLU (σ''' = 0 is transcendental): by parity (σ'' is even) take
+x >= 0; then σ'' <= 2 s(1-s) <= 1/2 (s = sigmoid), and σ'' + 1/2 >= G(x) /
+(2 (1+e^x)^2) with G = (e^x - x)^2 + 6 e^x - x^2 + 1 > 0, using the lemma
+e^x >= 1 + x + x^2/2 (derivative method); σ''(0) = 1/2 attains the bound.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import sympy as sp
+
+from ..derivation import Derivation, Step, chain
+from ..errors import InvalidArgument
+from ..nn.activations import SMOOTH_ACTIVATIONS, Activation, get_activation
+
+__all__ = ["SmoothnessConstant", "smoothness_constant", "SMOOTHNESS"]
+
+Z = Activation.z
+_X = sp.Symbol("x", real=True)
+_XP = sp.Symbol("x", nonnegative=True)
+_DOMAIN = {Z: (-8.0, 8.0)}
+
+
+@dataclass(frozen=True)
+class SmoothnessConstant:
+    """β = sup_z |σ''(z)| for one activation, with the derivation proving it.
+
+    ``exact`` is a sympy number, ``value`` its float, ``argmax`` the points where
+    |σ''| = β (as sympy numbers), ``derivation`` checkable by
+    :func:`ntkproof.derivation.check_derivation`.
+    """
+
+    activation: str
+    exact: sp.Expr
+    value: float
+    argmax: tuple[sp.Expr, ...]
+    derivation: Derivation
+
+    def __repr__(self) -> str:
+        return (f"SmoothnessConstant({self.activation!r}, exact={self.exact}, "
+                f"value={self.value!r}, argmax={self.argmax})")
+
+
+def _sigmoid(e: sp.Expr) -> sp.Expr:
+    return 1 / (1 + sp.exp(-e))
+
+
+#: (φ(z), range of φ, φ^{-1}(x)) for the activations with solvable critical points.
+_SUBSTITUTIONS = {
+    "sigmoid": (_sigmoid(Z), (0, 1), sp.log(_X / (1 - _X))),
+    "softplus": (_sigmoid(Z), (0, 1), sp.log(_X / (1 - _X))),
+    "tanh": (sp.tanh(Z), (-1, 1), sp.atanh(_X)),
+    "erf": (Z, (-sp.oo, sp.oo), _X),
+    "gelu": (Z, (-sp.oo, sp.oo), _X),
+}
+
+
+def _nice(point: sp.Expr) -> sp.Expr:
+    """A short closed form of a critical point (e.g. atanh(√3/3) → log(2+√3)/2)."""
+    candidates = [point, sp.simplify(point)]
+    logs = sp.logcombine(sp.expand_log(point.rewrite(sp.log), force=True), force=True)
+    candidates.append(logs.replace(lambda e: isinstance(e, sp.log),
+                                   lambda e: sp.log(sp.radsimp(sp.expand(sp.radsimp(
+                                       sp.powdenest(e.args[0] ** 2, force=True))))) / 2))
+    if isinstance(point, sp.log):
+        candidates.append(-sp.log(sp.radsimp(1 / point.args[0])))
+    good = [c for c in candidates if abs(sp.N(c - point, 30)) < 1e-25]
+    return min(good, key=lambda c: (c.has(sp.atanh), len(str(c))))
+
+
+def _critical_points(act: Activation) -> tuple[sp.Expr, list[sp.Expr], sp.Expr]:
+    """(P(x) with σ''' = P(φ(z)), sorted real roots x_i in φ's range, W = P / Π(x - x_i))."""
+    phi, (lo, hi), inverse = _SUBSTITUTIONS[act.name]
+    P = sp.factor(sp.simplify(act.derivative_expr(3).subs(Z, inverse)))
+    roots = sp.solveset(P, _X, sp.Interval.open(lo, hi))
+    if not isinstance(roots, sp.FiniteSet):
+        raise InvalidArgument(f"σ''' of {act.name} has critical set {roots}, expected a finite "
+                              "set; use a bound-based derivation instead")
+    xs = sorted(roots, key=lambda r: float(r))
+    W = sp.factor(sp.cancel(P / sp.Mul(*[_X - r for r in xs])))
+    return P, xs, W
+
+
+def _critical_derivation(act: Activation) -> tuple[Derivation, sp.Expr, tuple]:
+    phi, _, inverse = _SUBSTITUTIONS[act.name]
+    d2, d3 = act.derivative_expr(2), act.derivative_expr(3)
+    _, xs, W = _critical_points(act)
+    zs = [sp.simplify(inverse.subs(_X, r)) for r in xs]
+    values = [sp.simplify(d2.subs(Z, z0)) for z0 in zs]
+    limits = [sp.limit(d2, Z, sp.oo), sp.limit(d2, Z, -sp.oo)]
+    beta = sp.simplify(sp.Max(*[sp.Abs(v) for v in values + limits]))
+    w_phi = W.subs(_X, phi)
+    w_sign = ">" if sp.N(w_phi.subs(Z, 0)) > 0 else "<"
+    crit = ", ".join(map(str, zs))
+    steps = [
+        Step(d3, "==", w_phi * sp.Mul(*[phi - r for r in xs]),
+             f"σ''' factored through x = {phi}: roots x_i = {xs}"),
+        Step(w_phi, w_sign, 0, "the cofactor W(φ(z)) has no real zero"),
+        Step(sp.diff(phi, Z), ">", 0, "φ is strictly increasing, so φ(z) = x_i iff z = z_i; "
+                                      f"with the two steps above, {{{crit}}} is the critical set"),
+    ]
+    steps += [Step(sp.Subs(phi, Z, z0), "==", r, f"φ(z_i) = x_i at z_i = {z0}")
+              for z0, r in zip(zs, xs, strict=True)]
+    steps += [Step(sp.Subs(d3, Z, z0), "==", 0, f"σ'''({z0}) = 0") for z0 in zs]
+    steps += [Step(sp.Subs(d2, Z, z0), "==", v, f"σ'' at the critical point {z0}")
+              for z0, v in zip(zs, values, strict=True)]
+    steps += [Step(sp.Limit(d2, Z, sp.oo), "==", limits[0], "limit of σ'' at +∞"),
+              Step(sp.Limit(d2, Z, -sp.oo), "==", limits[1], "limit of σ'' at -∞")]
+    steps.append(Step(beta, "==", sp.Max(*[sp.Abs(v) for v in values + limits], evaluate=False),
+                      "extreme values: σ'' is continuous with limits at ±∞, so sup|σ''| is "
+                      "the largest |σ''| at a critical point or at ±∞"))
+    argmax = tuple(z0 for z0, v in zip(zs, values, strict=True)
+                   if sp.simplify(sp.Abs(v) - beta) == 0)
+    nice = tuple(_nice(z0) for z0 in argmax)
+    x_of = dict(zip(zs, xs, strict=True))
+    steps += [Step(sp.Subs(phi, Z, n0), "==", x_of[z0], f"φ({n0}) = φ({z0}): the closed form is "
+                   "the same critical point (φ is injective)")
+              for z0, n0 in zip(argmax, nice, strict=True) if z0 != n0]
+    title = f"β = sup|σ''| = {beta} for {act.name} (critical points {crit})"
+    return Derivation(title, tuple(steps), domain=dict(_DOMAIN)), beta, nice
+
+
+def _silu_derivation(act: Activation) -> tuple[Derivation, sp.Expr, tuple]:
+    """The bound route for SiLU; see the module docstring."""
+    x = _XP
+    d2 = act.derivative_expr(2)
+    d2x = d2.subs(Z, x)
+    s = _sigmoid(x)
+    ex = sp.exp(x)
+    G = (ex - x) ** 2 + 6 * ex - x**2 + 1
+    half = sp.Rational(1, 2)
+    steps: list[Step] = [
+        Step(d2.subs(Z, -Z), "==", d2, "σ'' is even, so sup over R = sup over x >= 0"),
+        Step(sp.Subs(act.derivative_expr(3), Z, 0), "==", 0, "σ'''(0) = 0 (0 is critical)"),
+        Step(sp.Subs(d2, Z, 0), "==", half, "σ''(0) = 1/2 attains the bound"),
+        *chain(d2x, ("<=", 2 * s * (1 - s), "x (1 - 2 s(x)) <= 0 for x >= 0", {"method": "nonnegative"}),
+               ("<=", half, "s (1 - s) <= 1/4", {"method": "nonnegative"})),
+        Step(d2x, "<=", half, "σ'' <= 1/2 on x >= 0", method="transitive", uses=(4, 5)),
+        Step(ex, ">=", 1 + x + x**2 / 2, "e^x >= 1 + x + x^2/2 for x >= 0 (third derivative "
+             "e^x >= 0, equality of lower derivatives at 0)", method="derivative",
+             variable=x, base=0, order=3),
+        *chain(G, ("==", (ex - x) ** 2 + (6 * ex - x**2 + 1), "regroup"),
+               (">=", 6 * ex - x**2 + 1, "a square is >= 0", {"method": "nonnegative"}),
+               (">=", 6 * (1 + x + x**2 / 2) - x**2 + 1, "by step 7",
+                {"method": "hypothesis", "hypothesis": 7}),
+               (">", 0, "2x^2 + 6x + 7 > 0 for x >= 0", {"method": "nonnegative"})),
+        Step(G, ">", 0, "G(x) > 0", method="transitive", uses=(8, 9, 10, 11)),
+        *chain(d2x + half,
+               (">=", (2 - x) * s * (1 - s) + half, "σ'' - (2 - x) s(1-s) = 2x s(1-s)^2 >= 0",
+                {"method": "nonnegative"}),
+               ("==", G / (2 * (1 + ex) ** 2), "common denominator"),
+               (">=", 0, "by step 12 (G > 0)", {"method": "hypothesis", "hypothesis": 12})),
+        Step(d2x + half, ">=", 0, "σ'' >= -1/2 on x >= 0", method="transitive",
+             uses=(13, 14, 15)),
+        Step(half, "==", sp.Max(sp.Subs(d2, Z, 0), half, evaluate=False), "β = 1/2: |σ''| <= 1/2 (steps 6, 16 "
+             "and parity) and σ''(0) = 1/2 (step 3)"),
+    ]
+    domain = {Z: (-8.0, 8.0), x: (0.0, 8.0)}
+    title = "β = sup|σ''| = 1/2 for silu (bound route, attained at 0)"
+    return Derivation(title, tuple(steps), domain=domain), half, (sp.S.Zero,)
+
+
+@functools.cache
+def smoothness_constant(activation: str) -> SmoothnessConstant:
+    """The exact β = sup|σ''| of a smooth catalogue activation (cached).
+
+    >>> smoothness_constant("softplus").exact
+    1/4
+    """
+    act = get_activation(activation)
+    if act.name not in SMOOTH_ACTIVATIONS:
+        raise InvalidArgument(f"activation {act.name!r} has no bounded non-zero σ''; expected "
+                              f"one of {SMOOTH_ACTIVATIONS} (ReLU: use Lemma 4.1 instead)")
+    build = _silu_derivation if act.name == "silu" else _critical_derivation
+    derivation, beta, argmax = build(act)
+    return SmoothnessConstant(act.name, beta, float(beta), argmax, derivation)
+
+
+class _Lazy(dict):
+    """``SMOOTHNESS[name]``: :func:`smoothness_constant` computed on first access."""
+
+    def __missing__(self, name: str) -> SmoothnessConstant:
+        value = smoothness_constant(name)
+        self[name] = value
+        return value
+
+
+#: Lazily filled mapping activation name -> :class:`SmoothnessConstant`.
+SMOOTHNESS: dict[str, SmoothnessConstant] = _Lazy()

@@ -1,0 +1,177 @@
+"""NTK look-ahead (ntkproof.theory.lookahead) and the active-learning loop (ntkproof.theory.active_learning).
+
+Independent routes: the bordered update against a fresh (n+1)-solve per candidate
+(eq. (11)), MLMOC scores against the norm of those predictions, the bordered
+Cholesky factor against a fresh one, on numpy, torch and mpmath.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ntkproof.backends import get_backend
+from ntkproof.errors import InvalidArgument, ShapeError, SingularKernelError
+from ntkproof.rng import generator
+from ntkproof.theory.active_learning import ALConfig, active_learning_curve
+from ntkproof.theory.lookahead import (
+    KernelFactor,
+    LookAhead,
+    full_solve,
+    mlmoc_scores,
+    most_likely_label,
+    top_k,
+)
+
+
+def _problem(seed, n=7, p=4, q=5, C=3, rank=None):
+    """A random SPD kernel on train ∪ candidates ∪ eval, outputs and labels."""
+    rng = generator(seed)
+    N = n + p + q
+    phi = rng.standard_normal((N, rank or N + 3))
+    K = phi @ phi.T / phi.shape[1]
+    f = rng.standard_normal((N, C))
+    y = rng.standard_normal((n + p, C))
+    return K, f, y, (slice(0, n), slice(n, n + p), slice(n + p, N))
+
+
+def _reference(K, f, y, parts, ridge=0.0, backend="numpy"):
+    tr, ca, ev = parts
+    n, p = tr.stop, ca.stop - ca.start
+    out = []
+    for j in range(p):
+        idx = list(range(n)) + [n + j]
+        out.append(np.asarray(get_backend(backend).to_numpy(full_solve(
+            K[np.ix_(idx, idx)], f[idx], y[idx], K[ev][:, idx], f[ev], ridge=ridge,
+            backend=backend))))
+    return np.stack(out)
+
+
+@pytest.mark.parametrize("backend", ["numpy", "torch", "mpmath"])
+@pytest.mark.parametrize("C", [1, 3])
+def test_bordered_update_equals_full_solve(backend, C):
+    if backend == "torch":
+        pytest.importorskip("torch")
+    K, f, y, parts = _problem(1, C=C)
+    tr, ca, ev = parts
+    b = get_backend(backend)
+    with b.context():
+        la = LookAhead(K[tr, tr], f[tr], y[tr], backend=b)
+        bo = la.border(K[ca, tr], np.diag(K)[ca].copy(), f[ca], y[ca])
+        got = b.to_numpy(la.predict(bo, K[ev, tr], K[ev, ca], f[ev]))
+        ref = _reference(K, f, y, parts, backend=backend)
+    assert got.shape == (4, 5, C)
+    assert np.max(np.abs(got - ref)) <= 1e-10 * np.max(np.abs(ref))
+
+
+def test_one_output_shapes_and_ridge():
+    K, f, y, parts = _problem(2, C=1)
+    tr, ca, ev = parts
+    f1, y1 = f[:, 0], y[:, 0]
+    la = LookAhead(K[tr, tr], f1[tr], y1[tr], ridge=0.3)
+    bo = la.border(K[ca, tr], np.diag(K)[ca].copy(), f1[ca], y1[ca])
+    got = la.predict(bo, K[ev, tr], K[ev, ca], f1[ev])
+    assert got.shape == (4, 5)
+    ref = _reference(K, f, y, parts, ridge=0.3)[:, :, 0]
+    assert np.allclose(got, ref, rtol=0, atol=1e-12)
+
+
+def test_interpolating_model_reduces_to_printed_special_case():
+    """r = 0: f_{L+}(x) = f_L(x) + (Θ(x,x') − Θ(x,𝒳)v)(y' − f_L(x'))/u (theorems.md §6)."""
+    K, f, y, (tr, ca, ev) = _problem(3, C=1)
+    la = LookAhead(K[tr, tr], f[tr, 0], f[tr, 0])
+    bo = la.border(K[ca, tr], np.diag(K)[ca].copy(), f[ca, 0], y[ca, 0])
+    got = la.predict(bo, K[ev, tr], K[ev, ca], f[ev, 0])
+    V = np.linalg.solve(K[tr, tr], K[tr, ca])
+    u = np.diag(K)[ca] - np.sum(K[tr, ca] * V, axis=0)
+    want = f[ev, 0][None, :] + ((K[ev, ca] - K[ev, tr] @ V) * (y[ca, 0] - f[ca, 0]) / u).T
+    assert np.allclose(got, want, atol=1e-12)
+
+
+@pytest.mark.parametrize("backend", ["numpy", "torch"])
+def test_mlmoc_scores_equal_norms_of_the_change(backend):
+    if backend == "torch":
+        pytest.importorskip("torch")
+    K, f, y, parts = _problem(4, C=3)
+    tr, ca, ev = parts
+    b = get_backend(backend)
+    la = LookAhead(K[tr, tr], f[tr], y[tr], backend=b)
+    y_ml = most_likely_label(f[ca])
+    bo = la.border(K[ca, tr], np.diag(K)[ca].copy(), f[ca], y_ml)
+    got = b.to_numpy(mlmoc_scores(la, bo, K[ev, tr], K[ev, ca]))
+    pred = b.to_numpy(la.predict(bo, K[ev, tr], K[ev, ca], f[ev]))
+    want = np.linalg.norm(pred - f[ev][None], axis=2).sum(axis=1)
+    assert np.allclose(got, want, rtol=1e-10)
+
+
+def test_most_likely_label_and_top_k():
+    assert most_likely_label(np.array([0.2, -1.0])).tolist() == [1.0, -1.0]
+    code = most_likely_label(np.array([[0.1, 0.7, 0.2, 0.0]]))
+    assert np.allclose(code, [[-0.25, 0.75, -0.25, -0.25]])
+    assert top_k([1.0, 3.0, 2.0, 3.0], 2).tolist() == [1, 3]
+    assert top_k([1.0, 3.0, 2.0], 1, exclude=[1]).tolist() == [2]
+    with pytest.raises(InvalidArgument, match="k must be"):
+        top_k([1.0, 2.0], 3)
+
+
+@pytest.mark.parametrize("backend", ["numpy", "torch", "mpmath"])
+def test_sequential_add_equals_full_solve(backend):
+    if backend == "torch":
+        pytest.importorskip("torch")
+    K, f, y, (tr, ca, ev) = _problem(5, C=2)
+    b = get_backend(backend)
+    n = tr.stop
+    with b.context():
+        la = LookAhead(K[tr, tr], f[tr], y[tr], backend=b, ridge=0.01)
+        for j in range(3):                                   # add three candidates in turn
+            m = n + j
+            la = la.add(K[m, :m], K[m, m], f[m], y[m])
+        got = b.to_numpy(b.matmul(b.asarray(K[ev, : n + 3]), la.alpha)) + f[ev]
+        ref = b.to_numpy(full_solve(K[: n + 3, : n + 3], f[: n + 3], y[: n + 3],
+                                    K[ev, : n + 3], f[ev], ridge=0.01, backend=b))
+        fresh = KernelFactor(K[: n + 3, : n + 3], ridge=0.01, backend=b)
+        assert np.allclose(b.to_numpy(la.factor.L), b.to_numpy(fresh.L), atol=1e-12)
+    assert np.allclose(got, ref, atol=1e-11)
+
+
+def test_singular_kernel_names_smallest_eigenvalue_and_ridge():
+    K, f, y, (tr, ca, ev) = _problem(6, rank=3)                  # rank 3 < n = 7
+    with pytest.raises(SingularKernelError, match=r"smallest eigenvalue .*ridge="):
+        LookAhead(K[tr, tr], f[tr], y[tr])
+    la = LookAhead(K[tr, tr], f[tr], y[tr], ridge=1e-3)        # the suggested fix works
+    assert la.n == 7
+    with pytest.raises(SingularKernelError, match="Schur complement"):
+        LookAhead(K[:3, :3], f[:3], y[:3]).border(K[:1, :3], np.diag(K)[:1].copy(), f[:1],
+                                                   y[:1])   # a labelled point again
+    with pytest.raises(SingularKernelError, match="not positive definite"):
+        KernelFactor(-np.eye(3))
+
+
+def test_shape_errors():
+    K, f, y, (tr, ca, ev) = _problem(7)
+    with pytest.raises(ShapeError, match="square"):
+        LookAhead(K[:3, :4], f[:3], y[:3])
+    with pytest.raises(ShapeError, match="f_train"):
+        LookAhead(K[tr, tr], f[:3], y[tr])
+    la = LookAhead(K[tr, tr], f[tr], y[tr])
+    with pytest.raises(ShapeError, match="k_cand_train"):
+        la.border(K[ca, :3], np.diag(K)[ca].copy(), f[ca], y[ca])
+    with pytest.raises(ShapeError, match="k_cand_diag"):
+        la.border(K[ca, tr], np.diag(K)[:2].copy(), f[ca], y[ca])
+    with pytest.raises(ShapeError, match="output column"):
+        la.border(K[ca, tr], np.diag(K)[ca].copy(), f[ca, :1], y[ca, :1])
+    bo = la.border(K[ca, tr], np.diag(K)[ca].copy(), f[ca], y[ca])
+    with pytest.raises(ShapeError, match="k_eval_cand"):
+        la.predict(bo, K[ev, tr], K[ev, :2], f[ev])
+
+
+def test_active_learning_curve_is_replayable_and_sized():
+    cfg = ALConfig(classes=(3, 8), n_init=6, n_pool=30, n_test=40, rounds=2, query=3,
+                   width=16, steps=30)
+    for method in ("mlmoc", "mlmoc_sequential", "entropy", "random"):
+        c1 = active_learning_curve(method, seed=3, config=cfg)
+        assert c1.labelled == [6, 9, 12]
+        assert all(0.0 <= a <= 1.0 for a in c1.accuracy)
+        assert active_learning_curve(method, seed=3, config=cfg).accuracy == c1.accuracy
+    with pytest.raises(InvalidArgument, match="method"):
+        active_learning_curve("bald", seed=0, config=cfg)
