@@ -22,8 +22,11 @@ reports in :mod:`ntkproof.report`. Importing ntkproof imports neither torch nor
 matplotlib nor pytest.
 """
 
+import warnings
+
 from . import _compat
 from ._version import __version__
+from .api import verify as verify
 from .backends import Backend as Backend
 from .backends import get_backend as get_backend
 from .derivation import Derivation as Derivation
@@ -33,6 +36,7 @@ from .derivation import chain as chain
 from .engine.budgets import Budget as Budget
 from .engine.budgets import get_budget as get_budget
 from .engine.claims import ClaimInfo as ClaimInfo
+from .engine.claims import Twin as Twin
 from .engine.claims import claim as claim
 from .engine.runner import ClaimRun as ClaimRun
 from .engine.search import Ball as Ball
@@ -59,15 +63,15 @@ from .nn import train as train
 __all__ = [
     "__version__",
     # claims
-    "claim", "ClaimInfo", "ClaimRun", "Box", "Ball", "Fixed", "Product",
+    "claim", "Twin", "ClaimInfo", "ClaimRun", "Box", "Ball", "Fixed", "Product",
     # derivations
     "Derivation", "Step", "Hypothesis", "chain",
     # networks, kernels, training
     "ACTIVATIONS", "SMOOTH_ACTIVATIONS", "Activation", "get_activation", "TwoLayer", "MLP",
     "Linearized", "Scaled", "empirical_ntk", "infinite_width", "arccos_kernel", "train",
     "gradient_descent", "max_learning_rate", "gradient_flow", "kernel_regression",
-    # backends, budgets
-    "Backend", "get_backend", "Budget", "get_budget",
+    # backends, budgets; verifying from Python
+    "Backend", "get_backend", "Budget", "get_budget", "verify",
 ]
 
 _compat.install()
@@ -78,9 +82,7 @@ def __getattr__(name: str) -> object:
     if f"ntkproof.{name}" in _compat.MOVED:
         return _compat.moved_module(f"ntkproof.{name}")
     if name in ("build_report", "write_report"):  # report internals left the top level
-        import warnings
-
-        from . import report
+        from . import report  # noqa: PLC0415 - deprecated path, imported only when used
 
         warnings.warn(f"ntkproof.{name} moved to ntkproof.report.{name}", DeprecationWarning,
                       stacklevel=2)

@@ -26,15 +26,26 @@ stderr and exit status 4. The exit statuses (the README has the same table):
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import shlex
+import shutil
 import sys
-import tempfile
+import traceback
 from collections.abc import Sequence
-from importlib import metadata
 from pathlib import Path
 from typing import Any
+
+from ._version import __version__
+from .backends import get_backend
+from .engine.claims import matches, unmatched_selectors
+from .errors import InvalidArgument, MissingDependency, UnknownName
+from .plugin import invoke
+from .report import write_report
+from .report.diff import diff_paths, format_changes
+from .report.format import expectation, result_line, tightness_text
+from .report.merge import write_merged
 
 __all__ = ["main", "collect_claims", "EXIT_CODES"]
 
@@ -86,7 +97,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="ntkproof",
         description="Verify NTK theorems: symbolic derivations plus randomized numeric checks, "
                     "with a report of verdicts and tightness.")
-    p.add_argument("--version", action="version", version=f"ntkproof {_version()}")
+    p.add_argument("--version", action="version", version=f"ntkproof {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     ls = sub.add_parser("list", help="list theorems and claim ids with statements and sources")
     ls.add_argument("selectors", nargs="*", metavar="SELECTOR")
@@ -136,20 +147,6 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _version() -> str:
-    from . import __version__
-
-    return __version__
-
-
-def _plugin_args() -> list[str]:
-    """Load the plugin explicitly when the entry point is not installed."""
-    eps = metadata.entry_points(group="pytest11")
-    if any(ep.value.startswith("ntkproof.plugin") for ep in eps):
-        return []
-    return ["-p", "ntkproof.plugin"]
-
-
 def _theorems_dir(path: str) -> Path:
     d = Path(path)
     if not d.is_dir():
@@ -167,30 +164,14 @@ def collect_claims(theorems: str | Path = "theorems",
     Raises :class:`InternalProblem` with pytest's output when the files cannot be
     collected.
     """
-    import contextlib
-    import io
-
-    import pytest
-
-    d = _theorems_dir(str(theorems))
-    with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "claims.json"
-        sel = [a for s in selectors for a in ("--ntk-select", s)]
-        captured = io.StringIO()
-        with contextlib.redirect_stdout(captured):
-            code = pytest.main([str(d), "--collect-only", "-qq", "-p", "no:cacheprovider",
-                                "--import-mode=importlib",
-                                f"--ntk-list={out}", *sel, *_plugin_args()], plugins=[])
-        if not out.exists() or code not in (0, 5):
-            raise InternalProblem(f"ntkproof: collecting {d} failed (pytest exit {int(code)}):"
-                                  f"\n{captured.getvalue()}")
-        return list(json.loads(out.read_text()))
+    try:
+        return invoke.collect(_theorems_dir(str(theorems)), selectors)
+    except invoke.CollectionFailed as exc:
+        raise InternalProblem(str(exc)) from None
 
 
 def _check_selectors(theorems: Path, selectors: Sequence[str]) -> list[dict]:
     """The claims of ``theorems``; a selector that matches none is a usage error."""
-    from .engine.claims import unmatched_selectors
-
     rows = collect_claims(theorems)
     problems = unmatched_selectors([r["id"] for r in rows], selectors)
     if problems:
@@ -199,8 +180,6 @@ def _check_selectors(theorems: Path, selectors: Sequence[str]) -> list[dict]:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from .engine.claims import matches
-
     rows = [r for r in _check_selectors(_theorems_dir(args.theorems), args.selectors)
             if matches(r["id"], args.selectors)]
     theorem = None
@@ -212,31 +191,6 @@ def cmd_list(args: argparse.Namespace) -> int:
         print(f"  {row['id']:<48} {row['kind']:<20} {row['title']}{twin}")
     print(f"\n{len(rows)} claims")
     return 0
-
-
-def _run_interruptible(pargs: list[str]) -> Any:
-    """``pytest.main(pargs)`` with SIGTERM handled like Ctrl-C.
-
-    A terminated run (a CI time limit, ``kill``) then ends the way an interrupted
-    one does: pytest stops its xdist workers and the plugin writes the partial
-    report from the records finished so far, instead of the process dying with
-    its workers orphaned and no report.json.
-    """
-    import signal
-
-    import pytest
-
-    def interrupt(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt(f"ntkproof verify received signal {signum}")
-
-    try:
-        previous = signal.signal(signal.SIGTERM, interrupt)
-    except ValueError:  # not the main thread: leave signals alone
-        return pytest.main(pargs, plugins=[])
-    try:
-        return pytest.main(pargs, plugins=[])
-    finally:
-        signal.signal(signal.SIGTERM, previous)
 
 
 #: Thread-count variables of the BLAS/OpenMP runtimes numpy, scipy and torch use.
@@ -284,9 +238,6 @@ def _writable_folder(path: str, flag: str) -> Path:
 
 
 def _check_backend(spec: str | None) -> None:
-    from .backends import get_backend
-    from .errors import MissingDependency, UnknownName
-
     try:
         get_backend(spec or os.environ.get("NTKPROOF_BACKEND") or "numpy")
     except (UnknownName, MissingDependency, ValueError) as exc:
@@ -296,7 +247,7 @@ def _check_backend(spec: str | None) -> None:
 def _check_jobs(jobs: int) -> None:
     if jobs > 1:
         try:
-            import xdist  # noqa: F401
+            import xdist  # noqa: F401, PLC0415 - optional dependency (the parallel extra)
         except ImportError:
             raise UsageProblem(
                 f"ntkproof: --jobs {jobs} needs pytest-xdist, which is not installed; "
@@ -304,8 +255,6 @@ def _check_jobs(jobs: int) -> None:
 
 
 def _clear_run_files(out: Path) -> None:
-    import shutil
-
     for name in ("records", "selected", "report.json", "report.md", "report.html",
                  "run.json"):
         target = out / name
@@ -334,18 +283,19 @@ def cmd_verify(args: argparse.Namespace) -> int:
     for s in args.selectors:
         pargs += ["--ntk-select", s]
     if args.jobs > 1:
-        pargs += ["-n", str(args.jobs)]
+        # a claim and a twin written apart share a group, hence a worker and its sweeps
+        pargs += ["-n", str(args.jobs), "--dist", "loadgroup"]
     # theorem files time nothing; pytest-benchmark (a test extra) would only warn
     # that xdist disables it
     if _has_plugin("pytest_benchmark"):
         pargs += ["-p", "no:benchmark"]
-    pargs += _plugin_args()
+    pargs += invoke.plugin_args()
     os.environ["NTKPROOF_COMMAND"] = "ntkproof " + " ".join(shlex.quote(a) for a in args.argv)
     print(f"ntkproof: verifying {' '.join(args.selectors) or 'all claims'} from {d}/ "
           f"(budget {args.budget}, seed {args.seed}) -> {out}/", flush=True)
     env_before = _share_cores(args.jobs) if args.jobs > 1 else {}
     try:
-        code = int(_run_interruptible(pargs))
+        code = invoke.run(pargs)
     finally:
         _restore_env(env_before)
     report_path = out / "report.json"
@@ -359,8 +309,6 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def _has_plugin(module: str) -> bool:
-    import importlib.util
-
     return importlib.util.find_spec(module) is not None
 
 
@@ -377,8 +325,6 @@ def _exit_code(report: dict, pytest_code: int | None = None) -> int:
 
 
 def _print_summary(report: dict, out: Path) -> None:
-    from .report.format import expectation, result_line, tightness_text
-
     width = max([len(c["id"]) for c in report["claims"]] + [48]) + 2
     print("\n" + "claim".ljust(width) + "verdict".ljust(14) + "tightness / rate")
     for c in report["claims"]:
@@ -401,9 +347,6 @@ def _print_summary(report: dict, out: Path) -> None:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from .report import write_report
-    from .report.merge import write_merged
-
     if bool(args.merge) == bool(args.dir) or bool(args.merge) != bool(args.out):
         raise UsageProblem("ntkproof: use 'ntkproof report DIR' or 'ntkproof report --merge "
                            "DIR DIR ... --out DIR'")
@@ -418,8 +361,6 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
-    from .report.diff import diff_paths, format_changes
-
     changes = diff_paths(args.old, args.new, threshold=args.threshold)
     print(f"ntkproof diff {args.old} -> {args.new} (threshold {100 * args.threshold:g}%)")
     print(format_changes(changes, args.threshold))
@@ -428,8 +369,6 @@ def cmd_diff(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one ntkproof command; returns the exit status (see the module docstring)."""
-    from .errors import InvalidArgument
-
     argv = list(sys.argv[1:] if argv is None else argv)
     try:
         args = _parser().parse_args(argv)
@@ -456,8 +395,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("ntkproof: interrupted", file=sys.stderr)
         return EXIT_CODES["INCOMPLETE"]
     except Exception as exc:  # noqa: BLE001 - a bug: show it, and say it is one
-        import traceback
-
         traceback.print_exc()
         print(f"ntkproof: internal error ({type(exc).__name__}: {exc}); this is a bug in "
               "ntkproof, please report it with the traceback above", file=sys.stderr)

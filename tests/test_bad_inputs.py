@@ -284,11 +284,11 @@ def _no_xdist(project: Path) -> None:
 
 
 def _interrupt(project: Path) -> None:
-    import ntkproof.cli as cli
+    from ntkproof.plugin import invoke
 
     def stop(pargs: list[str]) -> int:
         raise KeyboardInterrupt
-    _PATCHES.append((cli, "_run_interruptible", stop))
+    _PATCHES.append((invoke, "run", stop))
 
 
 _PATCHES: list[tuple[object, str, object]] = []

@@ -26,6 +26,7 @@ import numpy as np
 from scipy import stats
 
 from ..errors import InvalidArgument, NonFiniteError
+from ..rng import generator
 
 __all__ = [
     "Observation", "Decision", "RateFit", "decide_identity", "decide_bound",
@@ -282,8 +283,6 @@ def fit_rate(xs: Sequence[float], errors: Sequence[Sequence[float]], *, seed: in
     med = np.array([np.median(e) for e in errs])
     slope = float(_slope(logx, np.log(med)))
     intercept = float(np.log(med).mean() - slope * logx.mean())
-    from ..rng import generator
-
     rng = generator(seed)
     boot_meds = np.stack([
         np.median(e[rng.integers(0, e.size, size=(n_boot, e.size))], axis=1) for e in errs

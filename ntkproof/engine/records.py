@@ -24,8 +24,13 @@ import subprocess
 import sys
 import uuid
 import warnings
+from importlib import metadata
 from pathlib import Path
 from typing import Any
+
+import mpmath
+import numpy
+import sympy
 
 from .._version import __version__
 from ..errors import DamagedFile
@@ -134,20 +139,14 @@ def read_selected(run_dir: str | os.PathLike[str]) -> list[str] | None:
 
 
 def _versions() -> dict[str, str]:
-    import mpmath
-    import numpy
-    import sympy
-
     v = {"python": platform.python_version(), "ntkproof": __version__,
          "numpy": numpy.__version__, "sympy": sympy.__version__, "mpmath": mpmath.__version__}
     if "torch" in sys.modules:
         v["torch"] = sys.modules["torch"].__version__
     else:
         try:
-            from importlib.metadata import version
-
-            v["torch"] = version("torch")
-        except Exception:  # noqa: BLE001 - torch is optional
+            v["torch"] = metadata.version("torch")
+        except metadata.PackageNotFoundError:  # torch is optional
             pass
     return v
 

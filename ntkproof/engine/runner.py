@@ -1,12 +1,20 @@
-"""The per-claim runner that theorem files talk to: the ``ntk`` fixture.
+"""The per-claim runner that theorem files talk to (the ``ntk`` argument), and the
+run of a claim with its twins.
 
 A :class:`ClaimRun` knows the claim, the backend, the budget and the claim's
 seed. Each check method draws cases, computes observations on the backend,
 applies the decision rule of :mod:`ntkproof.engine.decision` and keeps the
-:class:`~ntkproof.engine.decision.Decision`. When the test returns, :meth:`finish`
-combines the decisions into the claim's verdict, writes the record and, for a
-failed claim or a twin that was not falsified, fails the test (``pytest.fail``)
-with the worst case and the command that reproduces it.
+:class:`~ntkproof.engine.decision.Decision`. When the body returns, :meth:`finish`
+combines the decisions into the claim's verdict and writes the record.
+
+A :class:`RunContext` is what a host (the pytest plugin, :func:`ntkproof.verify`)
+gives the engine: backend, budget, run seed, where records go, which claims are
+selected, and the sweeps cached in this process. :meth:`RunContext.run_family`
+runs a claim and its declared twins and ends in an :class:`Outcome`: nothing for a
+claim that passed, :class:`ClaimFailed` (a claim FALSIFIED or ERROR, or a twin not
+rejected: the message shows the worst case and the command that reproduces it) or
+:class:`ClaimUndecided` (INCONCLUSIVE or SKIPPED). Hosts translate these; the pytest
+plugin into a failure or a skip. The engine never imports pytest.
 """
 
 from __future__ import annotations
@@ -17,16 +25,18 @@ from typing import Any
 
 import numpy as np
 
-from ..backends import Backend, get_backend
+from ..backends import Backend, get_backend, tolerance_for
+from ..derivation import check_derivation
 from ..errors import InvalidArgument, NonFiniteError
 from ..rng import claim_seed, generator, spawn
 from . import decision as dec
 from .budgets import Budget
-from .claims import ClaimInfo
+from .claims import ClaimInfo, ClaimSpec
 from .search import Space, worst_case_search
 from .verdicts import claim_problem, worst_verdict
 
-__all__ = ["ClaimRun", "ClaimSkipped", "Evaluate", "REFEREE_ZONE"]
+__all__ = ["ClaimRun", "ClaimSkipped", "ClaimFailed", "ClaimUndecided", "RunContext",
+           "Evaluate", "REFEREE_ZONE", "register_skip_exception"]
 
 #: A violation smaller than REFEREE_ZONE tolerances is re-checked at 50 digits.
 REFEREE_ZONE = 1e4
@@ -35,7 +45,92 @@ Evaluate = Callable[..., Sequence[Any]]
 
 
 class ClaimSkipped(Exception):
-    """Raised by :meth:`ClaimRun.skip`; the plugin turns it into a pytest skip."""
+    """Raised by :meth:`ClaimRun.skip` to end a claim's body as SKIPPED."""
+
+
+class ClaimFailed(AssertionError):
+    """A claim of the family failed (FALSIFIED, ERROR, or a twin not rejected); the
+    message is the whole story: worst case, tolerance, seed, reproduce command."""
+
+
+class ClaimUndecided(Exception):
+    """The claim is INCONCLUSIVE or SKIPPED: neither verified nor failed."""
+
+
+#: Exception types that end a body as SKIPPED (a host registers its own, e.g. pytest's).
+SKIP_EXCEPTIONS: list[type[BaseException]] = [ClaimSkipped]
+
+
+def register_skip_exception(cls: type[BaseException]) -> None:
+    """Treat ``cls`` raised by a claim's body as "not applicable" (SKIPPED)."""
+    if cls not in SKIP_EXCEPTIONS:
+        SKIP_EXCEPTIONS.append(cls)
+
+
+class RunContext:
+    """One run's settings, handed by a host to every claim it runs.
+
+    ``reproduce(claim_id)`` gives the one-line command that re-runs a claim;
+    ``on_record(record)`` stores a finished claim's record; ``selected(claim_id)``
+    says whether a member of a family (a claim or one of its twins) is to run;
+    ``sweeps`` caches measured sweeps (``ntk.rate(..., sweep=...)``) across the
+    claims of this process, so a claim and its twins measure once.
+    """
+
+    def __init__(self, *, backend: Backend, budget: Budget, run_seed: int,
+                 reproduce: Callable[[str], str], on_record: Callable[[dict[str, Any]], None],
+                 selected: Callable[[str], bool] | None = None,
+                 sweeps: dict[Any, float] | None = None) -> None:
+        self.backend, self.budget, self.run_seed = backend, budget, int(run_seed)
+        self.reproduce, self.on_record = reproduce, on_record
+        self.selected = selected or (lambda _id: True)
+        self.sweeps: dict[Any, float] = {} if sweeps is None else sweeps
+
+    def claim_run(self, info: ClaimInfo) -> ClaimRun:
+        """The runner of one claim (the ``ntk`` its body receives)."""
+        return ClaimRun(info, backend=self.backend, budget=self.budget,
+                        run_seed=self.run_seed, reproduce=self.reproduce(info.id),
+                        on_record=self.on_record, sweeps=self.sweeps)
+
+    def run_family(self, spec: ClaimSpec, fn: Callable[..., Any], args: Sequence[Any],
+                   kwargs: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """Run the claim of ``spec`` and its declared twins (those selected), each with
+        its own runner, the twins with their overrides; returns the records.
+
+        Raises :class:`ClaimFailed` when any member fails the run and
+        :class:`ClaimUndecided` when the claim (or a lone twin) was not decided.
+        """
+        records: list[dict[str, Any]] = []
+        for info, overrides in spec.members(kwargs):
+            if not self.selected(info.id):
+                continue
+            run = self.claim_run(info)
+            why = info.not_applicable(self.backend.name, self.budget.name)
+            if why:
+                run.decisions.append(dec.Decision(info.kind, "SKIPPED", 0, why))
+                records.append(run.finish(None))
+            else:
+                records.append(run.execute(fn, args, {**kwargs, **overrides}))
+        _raise_outcome(spec, records)
+        return records
+
+
+def _raise_outcome(spec: ClaimSpec, records: list[dict[str, Any]]) -> None:
+    if not records:
+        return
+    parent = next((r for r in records if not r.get("twin_of") or r["id"] == spec.info.id),
+                  None)
+    parent_verdict = parent["verdict"] if parent and not parent.get("twin_of") else None
+    problems = []
+    for rec in records:
+        head = claim_problem(rec, parent_verdict if rec.get("twin_of") else None)
+        if head:
+            problems.append(head + "\n" + describe(rec))
+    if problems:
+        raise ClaimFailed("\n\n".join(problems))
+    lead = parent or records[0]
+    if lead["verdict"] in ("INCONCLUSIVE", "SKIPPED"):
+        raise ClaimUndecided(f"{lead['verdict']}: {lead['message']}")
 
 
 class ClaimRun:
@@ -50,14 +145,16 @@ class ClaimRun:
     """
 
     def __init__(self, info: ClaimInfo, *, backend: Backend, budget: Budget, run_seed: int,
-                 reproduce: str, on_record: Callable[[dict[str, Any]], None]) -> None:
+                 reproduce: str, on_record: Callable[[dict[str, Any]], None],
+                 sweeps: dict[Any, float] | None = None) -> None:
         self.info, self.backend, self.budget = info, backend, budget
         self.run_seed = int(run_seed)
-        self.seed = claim_seed(run_seed, info.id)
+        self.seed = claim_seed(run_seed, info.seed_key)
         self.reproduce = reproduce
         self.decisions: list[dec.Decision] = []
         self.extra: dict[str, Any] = {}
         self._on_record = on_record
+        self._sweeps: dict[Any, float] = {} if sweeps is None else sweeps
         self._start = time.perf_counter()
         self._finished = False
 
@@ -72,6 +169,20 @@ class ClaimRun:
     def seeds(self, n: int, salt: str = "") -> list[int]:
         """``n`` independent child seeds of this claim's seed."""
         return spawn(claim_seed(self.seed, salt) if salt else self.seed, n)
+
+    def seed_of(self, claim_id: str) -> int:
+        """The seed the claim ``claim_id`` draws with in this run (e.g. a twin written
+        as a function of its own that must see its claim's draws)."""
+        return claim_seed(self.run_seed, claim_id)
+
+    def pick(self, *, quick: Any, standard: Any = None, thorough: Any = None,
+             **by_backend: Any) -> Any:
+        """A size for this run: by backend name when given (``mpmath=...`` for a
+        reduced size in 50-digit arithmetic), else by budget (see
+        :meth:`~ntkproof.engine.budgets.Budget.pick`)."""
+        if self.backend.name in by_backend:
+            return by_backend[self.backend.name]
+        return self.budget.pick(quick=quick, standard=standard, thorough=thorough)
 
     @property
     def tol(self) -> float:
@@ -199,13 +310,30 @@ class ClaimRun:
                                        max(abs(float(lhs)), abs(float(rhs))), s))
         return self._keep(dec.decide_probabilistic(obs, delta, self._tolerance(slack)))
 
+    def _measured(self, sweep: str | None, measure: Callable[..., float], x: Any,
+                  seed: int) -> float:
+        """``measure(x, seed)``, cached under ``sweep`` for this run and backend."""
+        if sweep is None:
+            return float(measure(x, seed))
+        key = (sweep, self.backend.spec, self.budget.name, self.run_seed, repr(x), seed)
+        if key not in self._sweeps:
+            self._sweeps[key] = float(measure(x, seed))
+        return self._sweeps[key]
+
     def rate(self, measure: Callable[[Any, int], float], xs: Sequence[float], *,
              claimed: float, slack: float, attained: bool = False, variable: str = "m",
-             seeds: int | None = None) -> dec.Decision:
+             seeds: int | None = None, sweep: str | None = None) -> dec.Decision:
         """Fit error ~ x^p over the ladder ``xs`` (``measure(x, seed) -> error``)
-        and decide against the claimed exponent (upper or attained rate)."""
+        and decide against the claimed exponent (upper or attained rate).
+
+        ``sweep`` names the measurement: measured errors are cached under it for the
+        run, so a twin that changes only the claimed exponent or the slack reuses
+        its claim's sweep. Give a name only when every user of it measures the same
+        thing.
+        """
         seeds_n = seeds or self.budget.seeds
-        errors = [[float(measure(x, s)) for s in self.seeds(seeds_n, f"rate/{x}")] for x in xs]
+        errors = [[self._measured(sweep, measure, x, s)
+                   for s in self.seeds(seeds_n, f"rate/{x}")] for x in xs]
         fit = dec.fit_rate(xs, errors, seed=claim_seed(self.seed, "bootstrap"),
                            n_boot=self.budget.bootstrap)
         return self._keep(dec.decide_rate(fit, claimed, slack, attained=attained,
@@ -213,17 +341,17 @@ class ClaimRun:
 
     def separation(self, run_a: Callable[[int], float], run_b: Callable[[int], float], *,
                    margin: float = 0.0, seeds: int | None = None,
-                   labels: tuple[str, str] = ("A", "B")) -> dec.Decision:
-        """Method A's error is below method B's by more than ``margin`` across seeds."""
+                   labels: tuple[str, str] = ("A", "B"),
+                   sweep: str | None = None) -> dec.Decision:
+        """Method A's error is below method B's by more than ``margin`` across seeds
+        (``sweep`` caches the per-seed errors, as in :meth:`rate`)."""
         ss = self.seeds(seeds or self.budget.seeds, "separation")
-        a = [float(run_a(s)) for s in ss]
-        b = [float(run_b(s)) for s in ss]
+        a = [self._measured(sweep and f"{sweep}/A", lambda _x, s: run_a(s), 0, s) for s in ss]
+        b = [self._measured(sweep and f"{sweep}/B", lambda _x, s: run_b(s), 0, s) for s in ss]
         return self._keep(dec.decide_separation(a, b, margin=margin, labels=labels))
 
     def derivation(self, derivation: Any, *, points: int = 24) -> dec.Decision:
         """Check a symbolic derivation step by step (sympy + 50-digit spot checks)."""
-        from ..derivation import check_derivation
-
         res = check_derivation(derivation, seed=claim_seed(self.seed, "derivation"),
                                points=points)
         steps = res.to_dict()
@@ -258,16 +386,27 @@ class ClaimRun:
         self.extra.pop("unrefereed", None)
         return d
 
-    def finish(self, exc: BaseException | None) -> None:
-        """Combine the decisions, write the record, raise on an unexpected verdict."""
-        if self._finished:
-            return
-        self._finished = True
-        import pytest
+    def execute(self, fn: Callable[..., Any], args: Sequence[Any],
+                kwargs: Mapping[str, Any]) -> dict[str, Any]:
+        """Run the claim's body with this runner as ``ntk`` and finish; an exception
+        of the body is the claim's ERROR (a registered skip exception its SKIPPED)."""
+        try:
+            fn(*args, ntk=self, **kwargs)
+        except ClaimSkipped:
+            return self.finish(None)  # the SKIPPED decision is kept
+        except (KeyboardInterrupt, SystemExit):
+            raise  # an interrupted claim leaves no record; the run is partial
+        except BaseException as exc:  # noqa: BLE001 - recorded as the claim's ERROR
+            return self.finish(exc)
+        return self.finish(None)
 
-        if isinstance(exc, pytest.skip.Exception):
+    def finish(self, exc: BaseException | None) -> dict[str, Any]:
+        """Combine the decisions into the verdict, write the record and return it."""
+        if self._finished:
+            raise InvalidArgument(f"{self.info.id}: the claim was already finished")
+        self._finished = True
+        if exc is not None and isinstance(exc, tuple(SKIP_EXCEPTIONS)):
             self.decisions.append(dec.Decision(self.info.kind, "SKIPPED", 0, str(exc)))
-            exc = None
         elif exc is not None:
             detail = f"{type(exc).__name__}: {exc}"
             if isinstance(exc, NonFiniteError):
@@ -275,13 +414,7 @@ class ClaimRun:
             self.decisions.append(dec.Decision(self.info.kind, "ERROR", 0, detail))
         record = self.to_record()
         self._on_record(record)
-        if exc is None:
-            problem = failure_text(record)
-            if problem:
-                # pytrace=False: the message is the whole story (worst case, command)
-                pytest.fail(problem, pytrace=False)
-            if record["verdict"] in ("INCONCLUSIVE", "SKIPPED"):
-                pytest.skip(f"{record['verdict']}: {record['message']}")
+        return record
 
     def verdict(self) -> str:
         return worst_verdict(d.verdict for d in self.decisions)
@@ -342,8 +475,6 @@ def failure_text(rec: Mapping[str, Any]) -> str:
 
 def describe(rec: Mapping[str, Any]) -> str:
     """Worst case one argument per line, lhs, rhs, ratio, tolerance, seed, reproduce."""
-    from ..backends import tolerance_for
-
     lines = [f"  {m}" for m in str(rec.get("message", "")).splitlines()]
     wc = rec.get("worst_case")
     if wc:

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from ..engine.runner import ClaimFailed, ClaimUndecided, register_skip_exception
 from .session import NtkSession, claim_info_of
 
 _KEY = pytest.StashKey[NtkSession]()
@@ -40,6 +41,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "ntk_claim(info): the ntkproof claim a test checks")
+    register_skip_exception(pytest.skip.Exception)  # pytest.skip() in a body: SKIPPED
     session = NtkSession.from_config(config)
     config.stash[_KEY] = session
     config.pluginmanager.register(_Progress(session), f"ntkproof-progress-{id(config)}")
@@ -57,6 +59,13 @@ def pytest_configure_node(node: Any) -> None:
 
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config,
                                   items: list[pytest.Item]) -> None:
+    for item in items:
+        info = claim_info_of(item)
+        if info is not None:
+            item.add_marker(pytest.mark.ntk_claim(info))
+            # a claim and a twin written apart run on one xdist worker (--dist loadgroup),
+            # so sweeps they share are measured once
+            item.add_marker(pytest.mark.xdist_group(info.twin_of or info.id))
     config.stash[_KEY].select(config, items)
 
 
@@ -67,13 +76,25 @@ def pytest_collection_finish(session: pytest.Session) -> None:
 
 @pytest.fixture
 def ntk(request: pytest.FixtureRequest) -> Any:
-    """The :class:`~ntkproof.engine.runner.ClaimRun` of the claim this test checks."""
-    info = claim_info_of(request.node)
-    if info is None:
+    """The engine's run context for the claim this test checks; the claim's body
+    receives its :class:`~ntkproof.engine.runner.ClaimRun`."""
+    if claim_info_of(request.node) is None:
         raise pytest.UsageError(
             f"{request.node.nodeid} uses the 'ntk' fixture but is not marked with "
             "@ntkproof.claim(...)")
-    return request.config.stash[_KEY].claim_run(info, request.node)
+    return request.config.stash[_KEY].context(request.node)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Any:
+    """The engine's outcome of a claim as pytest's: a failure without a Python traceback
+    (the message is the whole story), or a skip for an undecided claim."""
+    try:
+        return (yield)
+    except ClaimFailed as exc:
+        pytest.fail(str(exc), pytrace=False)
+    except ClaimUndecided as exc:
+        pytest.skip(str(exc))
 
 
 class _Progress:

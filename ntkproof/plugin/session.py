@@ -22,28 +22,42 @@ import pytest
 
 from ..backends import get_backend
 from ..engine.budgets import get_budget
-from ..engine.claims import ClaimInfo, matches, unmatched_selectors
+from ..engine.claims import ClaimInfo, claim_spec, matches, unmatched_selectors
 from ..engine.records import (
     RecordWriter,
     new_run_meta,
+    now,
     read_records,
     write_run_meta,
     write_selected,
 )
-from ..engine.runner import ClaimRun, describe
+from ..engine.runner import RunContext, describe
+from ..engine.verdicts import failing_claims
 from ..errors import MissingDependency, UnknownName
+from ..report import write_report
+from ..report.format import tightness_text
 
-__all__ = ["NtkSession", "claim_info_of"]
+__all__ = ["NtkSession", "claim_info_of", "members_of"]
+
+
+def _params(item: Any) -> dict[str, Any]:
+    callspec = getattr(item, "callspec", None)
+    return dict(callspec.params) if callspec else {}
+
+
+def members_of(item: Any) -> list[ClaimInfo]:
+    """The resolved claims a pytest item runs: its claim and the twins declared with it
+    (parametrize values filled in); empty for a test that is not a claim."""
+    spec = claim_spec(getattr(item, "obj", None))
+    if spec is None:
+        return []
+    return [info for info, _ in spec.members(_params(item))]
 
 
 def claim_info_of(item: Any) -> ClaimInfo | None:
-    """The resolved claim of a pytest item (parametrize values filled in)."""
-    marker = item.get_closest_marker("ntk_claim")
-    if marker is None:
-        return None
-    info: ClaimInfo = marker.args[0]
-    callspec = getattr(item, "callspec", None)
-    return info.resolved(callspec.params) if callspec else info
+    """The resolved claim of a pytest item (None for a test that is not a claim)."""
+    members = members_of(item)
+    return members[0] if members else None
 
 
 class NtkSession:
@@ -68,6 +82,7 @@ class NtkSession:
         self.records: list[dict[str, Any]] = []
         self.meta: dict[str, Any] | None = None
         self.problems: list[str] = []
+        self.sweeps: dict[Any, float] = {}  # measured sweeps shared by claims and twins
         if self.is_controller:
             # a fresh list of selected claims per run (workers write theirs later)
             shutil.rmtree(self.run_dir / "selected", ignore_errors=True)
@@ -96,15 +111,15 @@ class NtkSession:
     def select(self, config: pytest.Config, items: list[pytest.Item]) -> None:
         if not self.selectors:
             return
-        ids = [info.id for info in map(claim_info_of, items) if info]
+        ids = [info.id for item in items for info in members_of(item)]
         unmatched = unmatched_selectors(ids, self.selectors)
         if unmatched and not config.option.collectonly:
             raise pytest.UsageError(unmatched[0])
         keep: list[pytest.Item] = []
         drop: list[pytest.Item] = []
         for item in items:
-            info = claim_info_of(item)
-            (keep if info and matches(info.id, self.selectors) else drop).append(item)
+            chosen = any(matches(info.id, self.selectors) for info in members_of(item))
+            (keep if chosen else drop).append(item)
         if drop:
             config.hook.pytest_deselected(items=drop)
             items[:] = keep
@@ -112,13 +127,17 @@ class NtkSession:
     def write_list(self, config: pytest.Config, items: Sequence[pytest.Item]) -> None:
         """The collected claims: into the --ntk-list file (``ntkproof list``), and, for
         a run, into ``selected/`` of the run folder (every process writes its own)."""
-        infos = [(info, item) for item in items if (info := claim_info_of(item))]
+        infos = [(info, item) for item in items for info in members_of(item)
+                 if self.is_selected(info.id)]
         if not config.option.collectonly:
             write_selected(self.run_dir, self.worker or "main", [i.id for i, _ in infos])
         if not self.list_file or not self.is_controller:
             return
         rows = [dict(info.to_dict(), file=str(item.path)) for info, item in infos]
         Path(self.list_file).write_text(json.dumps(rows, indent=2), encoding="utf-8")
+
+    def is_selected(self, claim_id: str) -> bool:
+        return matches(claim_id, self.selectors)
 
     def collection_error(self, where: str) -> None:
         self.problems.append(f"{where} could not be collected (see pytest's output), so its "
@@ -135,8 +154,8 @@ class NtkSession:
                                  seed=self.seed, command=command)
         write_run_meta(self.run_dir, self.meta)
 
-    def reproduce(self, info: ClaimInfo, item: Any) -> str:
-        cmd = (f"ntkproof verify {info.id} --backend {self.backend_spec} "
+    def reproduce(self, claim_id: str, item: Any) -> str:
+        cmd = (f"ntkproof verify {claim_id} --backend {self.backend_spec} "
                f"--budget {self.budget_name} --seed {self.seed}")
         folder = Path(item.path).parent
         try:
@@ -147,7 +166,9 @@ class NtkSession:
             cmd += f" --theorems {shlex.quote(str(rel))}"
         return cmd
 
-    def claim_run(self, info: ClaimInfo, item: Any) -> ClaimRun:
+    def context(self, item: Any) -> RunContext:
+        """The engine's run context for one item (its records go to this run's files
+        and to the item's report, for the progress lines)."""
         def on_record(rec: dict[str, Any]) -> None:
             self.writer.write(rec)
             self.records.append(rec)
@@ -155,9 +176,10 @@ class NtkSession:
                 {k: rec.get(k) for k in ("id", "verdict", "kind", "tightness", "rate",
                                          "duration_s", "twin_of", "violations")})))
 
-        return ClaimRun(info, backend=get_backend(self.backend_spec),
-                        budget=get_budget(self.budget_name), run_seed=self.seed,
-                        reproduce=self.reproduce(info, item), on_record=on_record)
+        return RunContext(backend=get_backend(self.backend_spec),
+                          budget=get_budget(self.budget_name), run_seed=self.seed,
+                          reproduce=lambda claim_id: self.reproduce(claim_id, item),
+                          on_record=on_record, selected=self.is_selected, sweeps=self.sweeps)
 
     def progress(self, report: pytest.TestReport) -> None:
         if not self.show_progress or not self.is_controller or report.when != "call" and not (
@@ -165,8 +187,6 @@ class NtkSession:
             return
         for key, value in report.user_properties:
             if key == "ntk_record":
-                from ..report.format import tightness_text
-
                 rec = json.loads(str(value))
                 rec.setdefault("checks", [])
                 text = tightness_text(rec)
@@ -180,8 +200,6 @@ class NtkSession:
     def finish(self, config: pytest.Config, exitstatus: int) -> None:
         if not self.is_controller or self.meta is None:
             return
-        from ..engine.records import now
-
         interrupted = exitstatus in (pytest.ExitCode.INTERRUPTED, pytest.ExitCode.INTERNAL_ERROR)
         self.meta.update(finished_at=now(), complete=not interrupted and not self.problems,
                          exitstatus=int(exitstatus))
@@ -189,8 +207,6 @@ class NtkSession:
             self.meta["problems"] = list(self.problems)
         write_run_meta(self.run_dir, self.meta)
         if self.report_dir:
-            from ..report import write_report
-
             write_report(self.run_dir)
 
     def all_records(self) -> list[dict[str, Any]]:
@@ -207,8 +223,6 @@ class NtkSession:
             return
         tr.section("ntkproof claims by verdict")
         order = ["FALSIFIED", "ERROR", "INCONCLUSIVE", "SKIPPED", "PROVED", "CERTIFIED", "HOLDS"]
-        from ..report.format import tightness_text
-
         for verdict in order:
             group = [r for r in records if r["verdict"] == verdict]
             if not group:
@@ -221,8 +235,6 @@ class NtkSession:
                             "SKIPPED": "  [falsified twin: skipped]"}.get(
                                 verdict, "  [falsified twin NOT rejected]")
                 tr.write_line(f"  {r['id']:<50} {tightness_text(r)}{twin}")
-        from ..engine.verdicts import failing_claims
-
         for bad in failing_claims(records):
             tr.write_line("")
             tr.write_line(f"{bad['id']}: {bad['verdict']}")

@@ -1,0 +1,161 @@
+"""Claims declared with their twins and where they apply; the engine run by two hosts
+(pytest through the plugin, and ntkproof.verify without pytest) with the same result."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from _theorem_fixtures import TAYLOR_LIKE
+
+import ntkproof
+from ntkproof.cli import main
+from ntkproof.engine.claims import Twin, claim
+from ntkproof.errors import InvalidArgument
+
+DECLARED = '''
+import pytest
+from ntkproof import Box, Twin, claim
+
+CALLS = []
+
+
+def evaluate_for(c):
+    return lambda b, x: (1 - b.cos(x), x * x / c, 1 + b.abs(b.cos(x)))
+
+
+@claim("toy.cosine_{c0}", kind="bound", title="1 - cos x <= x^2/{c0}",
+       statement=r"1-\\\\cos x \\\\le x^2/2", source="Taylor", known_sup=1.0,
+       twins=[Twin("twin_small_constant", title="twin: x^2/2.2", statement="x^2/2.2", c=2.2)])
+@pytest.mark.parametrize("c0", [2])
+def test_cosine(ntk, c0, c=2.0):
+    CALLS.append((ntk.info.id, ntk.seed))
+    ntk.bound(evaluate_for(c), Box(x=(-3.0, 3.0)))
+
+
+@claim("toy.rate", kind="rate", title="error ~ m^-1", statement="m^{-1}", source="toy",
+       twins=[Twin("twin_fast", title="twin: m^-2", statement="m^{-2}", claimed=-2.0)])
+def test_rate(ntk, claimed=-1.0):
+    def measure(m, seed):
+        CALLS.append(("measure", m, seed))
+        return 1.0 / m
+    ntk.rate(measure, [8, 16, 32, 64, 128], claimed=claimed, slack=0.1, sweep="toy.rate")
+
+
+@claim("toy.float_only", kind="identity", title="1 == 1", statement="1 = 1", source="toy",
+       not_on={"numpy": "shows the declaration (the numpy run skips it)"},
+       twins=[Twin("twin_wrong", title="twin", statement="1 = 2", wrong=1.0)])
+def test_float_only(ntk, wrong=0.0):
+    raise AssertionError("a claim that does not apply never runs its body")
+'''
+
+
+@pytest.fixture
+def declared(tmp_path, monkeypatch):
+    (tmp_path / "theorems").mkdir()
+    (tmp_path / "theorems" / "test_toy.py").write_text(DECLARED)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def _records(folder):
+    return {c["id"]: c for c in json.loads((folder / "report.json").read_text())["claims"]}
+
+
+def test_declared_twins_run_with_their_claim_its_seed_and_its_sweep(declared, capsys):
+    assert main(["verify", "--out", "out"]) == 0
+    recs = _records(declared / "out")
+    assert recs["toy.cosine_2"]["verdict"] == "HOLDS"
+    twin = recs["toy.cosine_2.twin_small_constant"]
+    assert twin["verdict"] == "FALSIFIED" and twin["twin_of"] == "toy.cosine_2"
+    assert twin["seed"] == recs["toy.cosine_2"]["seed"]          # the claim's draws
+    assert recs["toy.rate"]["verdict"] == "HOLDS"
+    assert recs["toy.rate.twin_fast"]["verdict"] == "FALSIFIED"
+    assert recs["toy.rate.twin_fast"]["rate"]["fitted"] == recs["toy.rate"]["rate"]["fitted"]
+    # not applicable on numpy: the claim and its twin are SKIPPED with the reason, and the
+    # run still passes (neither was checked, so no power was lost)
+    for cid in ("toy.float_only", "toy.float_only.twin_wrong"):
+        assert recs[cid]["verdict"] == "SKIPPED"
+        assert "not applicable on numpy: shows the declaration" in recs[cid]["message"]
+    out = capsys.readouterr().out
+    assert out.strip().splitlines()[-1].startswith("PASSED: 2 verified")
+
+
+def test_a_sweep_is_measured_once_for_a_claim_and_its_twin(declared):
+    module = ntkproof.engine.collect.load_theorem_file(declared / "theorems" / "test_toy.py")
+    report = ntkproof.verify("toy.rate", theorems=declared / "theorems")
+    assert report.verdicts() == {"toy.rate": "HOLDS", "toy.rate.twin_fast": "FALSIFIED"}
+    measured = [c for c in module.CALLS if c[0] == "measure"]
+    assert len(measured) == 5 * 5 == len(set(measured))  # 5 widths x 5 seeds, each once
+
+
+def test_a_twin_alone_can_be_selected_and_reproduced(declared):
+    assert main(["verify", "toy.cosine_2.twin_small_constant", "--out", "out"]) == 0
+    assert list(_records(declared / "out")) == ["toy.cosine_2.twin_small_constant"]
+    assert main(["list", "toy.cosine_2"]) == 0
+
+
+def test_verify_from_python_matches_the_cli(declared, capsys):
+    assert main(["verify", "--out", "cli"]) == 0
+    report = ntkproof.verify(theorems="theorems", out="py")
+    cli = _records(declared / "cli")
+    assert report.verdicts() == {cid: r["verdict"] for cid, r in cli.items()}
+    for cid, rec in cli.items():  # same seeds, same numbers
+        assert report.claim(cid).get("tightness") == rec.get("tightness")
+    assert report.passed and "PASSED" in repr(report) and "<html" in report._repr_html_()
+    assert (declared / "py" / "report.html").exists()
+    with pytest.raises(InvalidArgument, match="selector 'toy.cosin' matches no claim"):
+        ntkproof.verify("toy.cosin", theorems="theorems")
+
+
+def test_a_twin_override_the_body_does_not_take_is_an_error_at_decoration():
+    with pytest.raises(InvalidArgument, match="overrides \\['factor'\\], which body does not"):
+        @claim("toy.x", kind="bound", title="t", statement="s", source="s",
+               twins=[Twin("twin", title="t", statement="s", factor=0.9)])
+        def body(ntk):
+            pass
+
+
+LEGACY = '''
+"""A theorem file written against the public API before the layout moved."""
+import pytest
+from ntkproof import Box, claim
+from ntkproof.activations import get_activation
+from ntkproof.networks import TwoLayer
+
+
+@claim("legacy.tanh_bound", kind="bound", title="tanh' <= 1", statement="x", source="s",
+       known_sup=1.0)
+def test_bound(ntk):
+    act = get_activation("tanh")
+    ntk.bound(lambda b, z: (b.abs(act.df(b, z)), 1.0 + 0 * z), Box(z=(-3.0, 3.0)))
+
+
+@claim("legacy.twin_half", kind="bound", title="twin", statement="x", source="falsified twin",
+       twin_of="legacy.tanh_bound")
+def test_twin(ntk):
+    act = get_activation("tanh")
+    ntk.bound(lambda b, z: (b.abs(act.df(b, z)), 0.5 + 0 * z), Box(z=(-3.0, 3.0)))
+
+
+@claim("legacy.mpmath_only", kind="identity", title="x", statement="x", source="s")
+def test_skip(ntk):
+    if ntk.backend.name != "mpmath":
+        ntk.skip("runs on mpmath only")
+    ntk.identity(lambda b, x: (x, x, 1.0), [{"x": 1.0}])
+
+
+@claim("legacy.network", kind="identity", title="f(0) = 0", statement="x", source="s")
+def test_network(ntk):
+    net = TwoLayer(3, 8, "relu", seed=0)
+    ntk.identity(lambda b, x: (b.asarray(net([[0.0, 0.0, 0.0]]))[0], 0.0 * x, 1.0),
+                 [{"x": 1.0}])
+'''
+
+
+def test_a_theorem_file_written_against_the_old_api_still_runs(pytester):
+    pytester.makepyfile(test_legacy=LEGACY)
+    result = pytester.runpytest("-W", "default::DeprecationWarning")
+    result.assert_outcomes(passed=3, skipped=1)
+    result.stdout.fnmatch_lines(["*ntkproof.activations moved to ntkproof.nn.activations*"])
+    result.stdout.fnmatch_lines(["*legacy.twin_half*rejected as expected*"])
