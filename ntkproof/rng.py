@@ -16,6 +16,7 @@ Every random object in ntkproof comes from a seed through this module:
 from __future__ import annotations
 
 import hashlib
+import random
 from typing import Any, TypeVar
 
 import numpy as np
@@ -54,10 +55,12 @@ def draw(strategy: Any, *, seed: int) -> Any:
     claims can state their case space as strategies; the draw itself is
     deterministic in the seed and does not use hypothesis' database.
     """
-    import random
-
-    from hypothesis.control import BuildContext
-    from hypothesis.internal.conjecture.data import ConjectureData
+    # Lazy on purpose: `import ntkproof` loads this module, and hypothesis (a core
+    # dependency) adds 55-95 ms to it (measured with -X importtime); only draw() needs it.
+    from hypothesis.control import BuildContext  # noqa: PLC0415 - heavy import, only for draw()
+    from hypothesis.internal.conjecture.data import (  # noqa: PLC0415 - heavy, as above
+        ConjectureData,
+    )
 
     # ConjectureData is hypothesis' choice source; seeding its Random makes the
     # draw a pure function of the seed, without the example database.

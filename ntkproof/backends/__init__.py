@@ -12,6 +12,8 @@ import os
 
 from ..errors import unknown_name
 from .base import TOLERANCES, Backend, Tolerance, tolerance_for
+from .mpmath_backend import MpmathBackend
+from .numpy_backend import NumpyBackend
 
 __all__ = ["Backend", "Tolerance", "TOLERANCES", "tolerance_for", "get_backend",
            "BACKEND_NAMES", "default_backend_spec"]
@@ -45,12 +47,11 @@ def get_backend(spec: str | Backend | None = None) -> Backend:
     key = f"{name}:{dtype}"
     if key not in _CACHE:
         if name == "numpy":
-            from .numpy_backend import NumpyBackend
             _CACHE[key] = NumpyBackend(dtype)
         elif name == "torch":
-            from .torch_backend import TorchBackend
+            from .torch_backend import TorchBackend  # noqa: PLC0415 - optional dependency
+
             _CACHE[key] = TorchBackend(dtype)
         else:
-            from .mpmath_backend import MpmathBackend
             _CACHE[key] = MpmathBackend(dtype)
     return _CACHE[key]

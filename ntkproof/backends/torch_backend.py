@@ -2,7 +2,9 @@
 
 Importing this module imports torch; ``import ntkproof`` does not. The device is
 ``cuda`` when ``torch.cuda.is_available()`` and ``NTKPROOF_DEVICE`` is unset,
-otherwise the value of ``NTKPROOF_DEVICE`` (default ``cpu``).
+otherwise the value of ``NTKPROOF_DEVICE`` (default ``cpu``). Linear algebra is
+``torch.linalg`` and keeps the dtype and device of its tensor inputs (other inputs
+are converted to the backend's dtype and device first).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import InvalidArgument, MissingDependency
+from ..errors import InvalidArgument, MissingDependency, SingularKernelError
 from .base import Backend
 
 try:
@@ -76,6 +78,12 @@ class TorchBackend(Backend):
     def arccos(self, x: Any) -> Any:
         return torch.arccos(torch.clamp(self._t(x), -1.0, 1.0))
 
+    def arcsin(self, x: Any) -> Any:
+        return torch.arcsin(torch.clamp(self._t(x), -1.0, 1.0))
+
+    def atan2(self, y: Any, x: Any) -> Any:
+        return torch.atan2(self._t(y), self._t(x))
+
     def where(self, cond: Any, a: Any, c: Any) -> Any:
         return torch.where(self._t(cond) > 0 if not isinstance(cond, torch.Tensor) else cond,
                            self._t(a), self._t(c))
@@ -104,3 +112,41 @@ class TorchBackend(Backend):
 
     def pi(self) -> Any:
         return float(np.pi)
+
+    # -- linear algebra ----------------------------------------------------------
+    def cholesky(self, A: Any) -> Any:
+        A = self._t(A)
+        self._square("cholesky", A)
+        L, info = torch.linalg.cholesky_ex(A)
+        k = int(info)  # LAPACK/cuSOLVER: the order of the first leading minor that fails
+        if k > 0:
+            raise self._not_positive_definite(A, k - 1)
+        return L
+
+    def solve(self, A: Any, B: Any) -> Any:
+        A, B = self._t(A), self._t(B)
+        n = self._square("solve", A)
+        self._rhs("solve", n, B)
+        X, info = torch.linalg.solve_ex(A, B)
+        if int(info) > 0:
+            raise SingularKernelError(
+                f"solve: the {n} x {n} matrix is singular (LU pivot {int(info)} is exactly "
+                "zero)")
+        return X
+
+    def solve_triangular(self, L: Any, B: Any, lower: bool = True,
+                         trans: bool = False) -> Any:
+        L, B = self._t(L), self._t(B)
+        vector = self._rhs("solve_triangular", self._square("solve_triangular", L), B)
+        zero = torch.nonzero(torch.diagonal(L) == 0)
+        if zero.numel():  # trsm would divide by it silently
+            raise self._zero_diagonal(L.shape[0], int(zero[0, 0]))
+        B2 = B.unsqueeze(-1) if vector else B
+        # Lᵀ of a lower factor is upper (and the reverse)
+        X = torch.linalg.solve_triangular(L.mT if trans else L, B2, upper=lower == trans)
+        return X.squeeze(-1) if vector else X
+
+    def eigvalsh(self, A: Any) -> Any:
+        A = self._t(A)
+        self._square("eigvalsh", A)
+        return torch.linalg.eigvalsh(A)

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from ..backends import Backend, get_backend, tolerance_for
+from ..certify import certify as certify_box
 from ..derivation import check_derivation
 from ..errors import InvalidArgument, NonFiniteError
 from ..rng import claim_seed, generator, spawn
@@ -357,6 +358,28 @@ class ClaimRun:
         steps = res.to_dict()
         d = dec.Decision("derivation", res.verdict, len(res.steps), res.message,
                          data={"derivation": steps})
+        return self._keep(d)
+
+    def certify(self, evaluate: Callable[..., tuple[Any, Any]],
+                box: Mapping[str, tuple[float, float]], **options: Any) -> dec.Decision:
+        """Prove ``lhs <= rhs`` on every point of ``box`` with rigorous ball arithmetic
+        (:func:`ntkproof.certify.certify`; ``evaluate(**balls) -> (lhs, rhs)`` on
+        python-flint ``arb`` balls). CERTIFIED, FALSIFIED with a concrete point, or
+        INCONCLUSIVE with the volume left undecided."""
+        res = certify_box(evaluate, box, **options)
+        data = {"certificate": {
+            "box": {k: list(v) for k, v in res.box.items()}, "boxes": res.boxes,
+            "undecided_volume": res.undecided_volume, "seconds": res.seconds,
+            "prec": res.prec, "arguments": list(res.arguments),
+            "counterexample": res.counterexample, "max_ratio": res.max_ratio}}
+        worst = None
+        if res.counterexample:
+            ce = res.counterexample
+            worst = {"params": ce.get("point", {}), "lhs": ce.get("lhs"), "rhs": ce.get("rhs"),
+                     "ratio": ce.get("ratio"), "seed": None}
+        tight = {"max": res.max_ratio} if res.max_ratio is not None else {}
+        d = dec.Decision("certify", res.verdict, res.boxes, res.message, tightness=tight,
+                         worst_case=worst, data=data)
         return self._keep(d)
 
     def record(self, **data: Any) -> None:

@@ -14,6 +14,7 @@ import operator
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import mpmath
 import numpy as np
 
 from ..errors import InvalidArgument, NonFiniteError, ShapeError
@@ -90,13 +91,11 @@ def _is_torch(x: Any) -> bool:
 def _nonfinite_mask(x: Any) -> np.ndarray:
     """Boolean numpy mask of the NaN/inf entries of ``x`` (used on the failure path)."""
     if _is_torch(x):
-        import torch
+        import torch  # noqa: PLC0415 - optional dependency (x is a tensor, so it is loaded)
 
         return (~torch.isfinite(x)).cpu().numpy()
     arr = np.asarray(x)
     if arr.dtype == object:
-        import mpmath
-
         return np.vectorize(lambda v: not mpmath.isfinite(v), otypes=[bool])(arr) \
             if arr.size else np.zeros(arr.shape, dtype=bool)
     if arr.dtype.kind in "biu":
@@ -111,7 +110,7 @@ def all_finite(x: Any) -> bool:
         # finite entries (overflow) falls through to the exact check
         return bool(np.isfinite(x.sum())) or bool(np.isfinite(x).all())
     if _is_torch(x):
-        import torch
+        import torch  # noqa: PLC0415 - optional dependency (x is a tensor, so it is loaded)
 
         return bool(torch.isfinite(x).all())
     return not bool(_nonfinite_mask(x).any())

@@ -129,7 +129,7 @@ def single_neuron(n_train: int, n_test: int, d: int, *, seed: int) -> Dataset:
 
 def _load_digits() -> Any:
     try:
-        from sklearn.datasets import load_digits
+        from sklearn.datasets import load_digits  # noqa: PLC0415 - optional dependency
     except ImportError:
         raise MissingDependency(
             "the digits data set needs scikit-learn, which is not installed; "

@@ -127,13 +127,9 @@ def _erf_moments(b: Backend, q1: Any, k: Any, q2: Any) -> tuple[Any, Any, Any, A
     """Williams (1997): ``E[erf erf] = (2/π) arcsin(2k / sqrt((1+2q1)(1+2q2)))``."""
     pi = b.pi()
     a1, a2 = 1 + 2 * q1, 1 + 2 * q2
-
-    def arcsin(x: Any) -> Any:
-        return pi / 2 - b.arccos(x)
-
-    nngp = 2 / pi * arcsin(b.clip(2 * k / b.sqrt(a1 * a2), -1.0, 1.0))
+    nngp = 2 / pi * b.arcsin(2 * k / b.sqrt(a1 * a2))  # b.arcsin clips roundoff past ±1
     dot = 4 / pi / b.sqrt(a1 * a2 - 4 * k * k)
-    return nngp, dot, 2 / pi * arcsin(2 * q1 / a1), 2 / pi * arcsin(2 * q2 / a2)
+    return nngp, dot, 2 / pi * b.arcsin(2 * q1 / a1), 2 / pi * b.arcsin(2 * q2 / a2)
 
 
 def _identity_moments(b: Backend, q1: Any, k: Any, q2: Any) -> tuple[Any, Any, Any, Any]:

@@ -21,6 +21,7 @@ import numpy as np
 
 from ..errors import DivergenceError, InvalidArgument, ShapeError, SingularKernelError
 from ._validate import check_finite, check_targets, non_negative_int, real_number, step_indices
+from .empirical_ntk import empirical_ntk
 from .networks import Model, Params, check_inputs, check_model
 
 __all__ = ["Trajectory", "TrainingResult", "train", "gradient_descent", "max_learning_rate",
@@ -74,8 +75,6 @@ def max_learning_rate(model: Model, X: Any) -> float:
     GD on the linearised model converges iff ``0 < lr < 2n/λ_max(K)``
     (theorems.md §3; neural-tangents ``predict.max_learning_rate`` with one output).
     """
-    from .empirical_ntk import empirical_ntk
-
     check_model(model)
     Xb = check_inputs(X, model.d, model.backend)
     if Xb.shape[0] == 0:
@@ -143,8 +142,6 @@ def _record(traj: Trajectory, k: int, params: Params, X: Any, X_eval: Any,
         if X_eval is not None:
             traj.outputs[k] = traj.model.apply(params, X_eval)
     if k in keep_ntk:
-        from .empirical_ntk import empirical_ntk
-
         traj.ntk[k] = empirical_ntk(traj.model, X, params=params)
 
 

@@ -23,6 +23,9 @@ from ..engine.records import read_records, read_run_meta, read_selected
 from ..engine.verdicts import failing_claims, run_failures, summarize
 from ..errors import DamagedFile
 from .aggregate import enrich
+from .html import render_html
+from .markdown import render_markdown
+from .plots import render_plots
 
 __all__ = ["build_report", "write_report", "render_files", "load_report", "load_schema",
            "read_report_file", "summarize", "failing_claims", "run_failures", "SCHEMA_VERSION"]
@@ -106,10 +109,6 @@ def read_report_file(path: str | os.PathLike[str]) -> dict[str, Any]:
 
 def render_files(report: dict[str, Any], out_dir: str | os.PathLike[str]) -> None:
     """Write report.json, plots/*.png, report.md and report.html into ``out_dir``."""
-    from .html import render_html
-    from .markdown import render_markdown
-    from .plots import render_plots
-
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     (out / "report.json").write_text(json.dumps(report, indent=2), encoding="utf-8")

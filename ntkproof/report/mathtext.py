@@ -11,6 +11,7 @@ dropped); a statement it still cannot parse is shown as its raw text in
 from __future__ import annotations
 
 import base64
+import html
 import io
 import re
 import warnings
@@ -52,8 +53,8 @@ def statement_svg(latex: str) -> bytes | None:
     if not body:
         return None
     try:
-        from matplotlib import mathtext
-        from matplotlib.font_manager import FontProperties
+        from matplotlib import mathtext  # noqa: PLC0415 - optional dependency (plots extra)
+        from matplotlib.font_manager import FontProperties  # noqa: PLC0415 - optional dependency
     except ImportError:
         return None
     buf = io.BytesIO()
@@ -70,8 +71,6 @@ def statement_svg(latex: str) -> bytes | None:
 def statement_html(latex: str) -> str:
     """An ``<img>`` of the typeset statement (SVG as a data URI, so the glyph ids
     of different statements cannot clash), or the raw text in ``<code>``."""
-    import html
-
     svg = statement_svg(latex)
     raw = html.escape(latex, quote=True)
     if svg is None:

@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from .aggregate import column_of
 
 __all__ = ["Plots", "render_plots", "plot_file_name"]
@@ -76,7 +78,7 @@ def render_plots(report: dict[str, Any], reuse: Path | None = None) -> Plots:
     """One figure per claim id that has data to plot; ``reuse``: a plots folder
     written before, whose images are kept where their inputs did not change."""
     try:
-        import matplotlib
+        import matplotlib  # noqa: PLC0415 - optional dependency (plots extra)
     except ImportError:
         return Plots(off="plots are off: matplotlib is not installed "
                          "(pip install 'ntkproof[plots]')")
@@ -114,8 +116,10 @@ def _index(folder: Path | None) -> dict[str, str]:
 
 
 def _figure_png(draw: Any, series: Series) -> bytes:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
+    from matplotlib.backends.backend_agg import (  # noqa: PLC0415 - optional dependency
+        FigureCanvasAgg,
+    )
+    from matplotlib.figure import Figure  # noqa: PLC0415 - optional dependency
 
     fig = Figure(figsize=_SIZE, dpi=_DPI)
     FigureCanvasAgg(fig)
@@ -133,7 +137,12 @@ def _figure_png(draw: Any, series: Series) -> bytes:
 def _plain_ticks(ax: Any) -> None:
     """At most five tick labels per axis, as plain text: the default log-axis labels
     go through mathtext, which costs more than the rest of a small figure."""
-    from matplotlib.ticker import FixedLocator, FuncFormatter, LogLocator, MaxNLocator
+    from matplotlib.ticker import (  # noqa: PLC0415 - optional dependency
+        FixedLocator,
+        FuncFormatter,
+        LogLocator,
+        MaxNLocator,
+    )
 
     for axis in (ax.xaxis, ax.yaxis):
         if isinstance(axis.get_major_locator(), FixedLocator):
@@ -174,22 +183,16 @@ def _legend(ax: Any) -> None:
 def _centre(d: dict[str, Any]) -> tuple[Any, float, float]:
     """A grid over the ladder and the point (mean log x, mean log median) that the
     least-squares line passes through: fitted, interval and claimed lines pivot there."""
-    import numpy as np
-
     xs = np.asarray(d["xs"], float)
     grid = np.geomspace(xs.min(), xs.max(), 40)
     return grid, float(np.log(xs).mean()), float(np.log(np.asarray(d["medians"], float)).mean())
 
 
 def _line(slope: float, grid: Any, lx: float, ly: float) -> Any:
-    import numpy as np
-
     return np.exp(ly + slope * (np.log(grid) - lx))
 
 
 def _plot_rate(ax: Any, series: Series) -> None:
-    import numpy as np
-
     for label, color, c, d in series:
         for x, errs in zip(d["xs"], d["errors"], strict=True):
             ax.scatter([x] * len(errs), errs, s=7, color=color, alpha=0.3, linewidths=0)
@@ -220,8 +223,6 @@ def _ratios_log_scale(all_ratios: list[list[float]]) -> bool:
 
 
 def _plot_bound(ax: Any, series: Series) -> None:
-    import numpy as np
-
     logx = _ratios_log_scale([d["ratios"] for _, _, _, d in series])
     flat = [x for _, _, _, d in series for x in d["ratios"]] + [1.0]
     lo, hi = min(flat), max(flat)
@@ -249,8 +250,6 @@ def _plot_bound(ax: Any, series: Series) -> None:
 
 
 def _plot_probabilistic(ax: Any, series: Series) -> None:
-    import numpy as np
-
     for label, color, c, d in series:
         r = np.sort(np.asarray(d["ratios"], float))
         q = (np.arange(r.size) + 0.5) / r.size
@@ -271,8 +270,6 @@ def _plot_probabilistic(ax: Any, series: Series) -> None:
 
 
 def _plot_separation(ax: Any, series: Series) -> None:
-    import numpy as np
-
     ticks, names = [], []
     for i, (label, color, _c, d) in enumerate(series):
         a, b = np.asarray(d["a"], float), np.asarray(d["b"], float)

@@ -138,7 +138,7 @@ class Heads:
 @contextlib.contextmanager
 def _one_blas_thread() -> Iterator[None]:
     try:
-        from threadpoolctl import threadpool_limits
+        from threadpoolctl import threadpool_limits  # noqa: PLC0415 - optional dependency
     except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
         yield
         return

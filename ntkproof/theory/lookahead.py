@@ -47,68 +47,17 @@ __all__ = ["KernelFactor", "LookAhead", "Bordered", "most_likely_label", "mlmoc_
            "top_k", "full_solve"]
 
 
-# -- backend linear algebra -------------------------------------------------------
+# -- helpers ------------------------------------------------------------------------
 def _shape(x: Any) -> tuple[int, ...]:
     return tuple(int(s) for s in (x.shape if hasattr(x, "shape") else np.shape(x)))
 
 
-def _cholesky(b: Backend, A: Any) -> Any | None:
-    """Lower Cholesky factor of A, or None when A is not (numerically) PD."""
-    if b.name == "numpy":
-        import scipy.linalg
-
-        try:
-            return scipy.linalg.cholesky(A, lower=True, check_finite=False)
-        except np.linalg.LinAlgError:
-            return None
-    if b.name == "torch":
-        import torch
-
-        L, info = torch.linalg.cholesky_ex(A)
-        return None if int(info) != 0 else L
-    n, L = A.shape[0], np.zeros(A.shape, dtype=object)
-    L[:] = b.scalar(0.0)
-    for j in range(n):                       # mpmath: column by column (small n only)
-        d = A[j, j] - sum((L[j, k] ** 2 for k in range(j)), b.scalar(0.0))
-        if not d > 0:
-            return None
-        L[j, j] = b.sqrt(d)
-        for i in range(j + 1, n):
-            L[i, j] = (A[i, j] - sum((L[i, k] * L[j, k] for k in range(j)),
-                                     b.scalar(0.0))) / L[j, j]
-    return L
-
-
-def _tri_solve(b: Backend, L: Any, B: Any, *, trans: bool) -> Any:
-    """Solve ``L X = B`` (trans=False) or ``Lᵀ X = B`` (trans=True); B is (n, k)."""
-    if b.name == "numpy":
-        import scipy.linalg
-
-        return scipy.linalg.solve_triangular(L, B, lower=True, trans="T" if trans else "N",
-                                             check_finite=False)
-    if b.name == "torch":
-        import torch
-
-        return torch.linalg.solve_triangular(L.T if trans else L, B, upper=trans)
-    n = L.shape[0]
-    X = np.array(B, dtype=object, copy=True)
-    order = range(n - 1, -1, -1) if trans else range(n)
-    for i in order:
-        row = L[:, i] if trans else L[i, :]
-        done = range(i + 1, n) if trans else range(i)
-        acc = X[i, :]
-        for k in done:
-            acc = acc - row[k] * X[k, :]
-        X[i, :] = acc / L[i, i]
-    return X
-
-
-def _concat(b: Backend, parts: list[Any], axis: int) -> Any:
-    if b.name == "torch":
-        import torch
-
-        return torch.cat(parts, dim=axis)
-    return np.concatenate(parts, axis=axis)
+def _grow(b: Backend, M: Any, rows: int, cols: int) -> Any:
+    """A (rows, cols) backend array of zeros with M in its top-left corner."""
+    out = b.zeros((rows, cols))
+    r, c = _shape(M)
+    out[:r, :c] = M
+    return out
 
 
 def _as2d(b: Backend, x: Any, name: str, rows: int) -> tuple[Any, bool]:
@@ -133,16 +82,11 @@ def _kernel(b: Backend, k: Any, name: str, rows: int, cols: int) -> Any:
 
 
 def _cell(b: Backend, x: Any) -> Any:
-    """A scalar as a (1, 1) backend array."""
-    if b.name == "mpmath":
-        v = np.asarray(x, dtype=object).reshape(-1)[0] if isinstance(x, np.ndarray) else x
-        return np.array([[b.asarray(v)]], dtype=object)
-    return b.asarray(x).reshape(1, 1)
-
-
-def _smallest_eig(b: Backend, A: Any) -> tuple[float, float]:
-    lam = np.linalg.eigvalsh(b.to_numpy(A))
-    return float(lam[0]), float(lam[-1])
+    """A scalar (or a one-element array) as a (1, 1) backend array."""
+    v = b.asarray(x)
+    out = b.zeros((1, 1))
+    out[0, 0] = b.asarray(v.reshape(-1)[0] if hasattr(v, "reshape") else v)
+    return out
 
 
 class KernelFactor:
@@ -173,20 +117,25 @@ class KernelFactor:
         check_symmetric("the kernel A = Θ(𝒳, 𝒳)", A, eps=b.tol.eps)
         self.n = shape[0]
         Ar = A + b.scalar(self.ridge) * b.eye(self.n) if self.ridge else A
-        L = _cholesky(b, Ar)
-        if L is None or not self._pivots_ok(L, Ar):
-            lo, hi = _smallest_eig(b, Ar)
+        try:
+            L = b.cholesky(Ar)
+            cause = None if self._pivots_ok(L, Ar) else \
+                SingularKernelError("a Cholesky pivot below n·eps·max diag")
+        except SingularKernelError as exc:
+            cause = exc
+        if cause is not None:
+            lam = b.to_numpy(b.eigvalsh(Ar))
+            lo, hi = (float(lam[0]), float(lam[-1])) if lam.size else (0.0, 0.0)
             raise SingularKernelError(
                 f"the labelled-set kernel A = Θ(𝒳, 𝒳) (plus ridge {self.ridge:g}) is singular "
                 f"or not positive definite: smallest eigenvalue {lo:.3g}, largest {hi:.3g} "
                 f"(n = {self.n}); the look-ahead needs A⁻¹. Pass ridge > 0, e.g. "
-                f"ridge={max(abs(hi), 1.0) * 1e-6:.1g}, or drop duplicated inputs")
+                f"ridge={max(abs(hi), 1.0) * 1e-6:.1g}, or drop duplicated inputs") from cause
         self.L = L
 
     def _pivots_ok(self, L: Any, A: Any) -> bool:
         b = self.backend
-        diag = np.abs(np.array([b.to_float(L[i, i]) for i in range(self.n)])) \
-            if b.name == "mpmath" else np.abs(b.to_numpy(L).diagonal())
+        diag = np.abs(b.to_numpy(L).diagonal())
         scale = float(np.max(np.abs(b.to_numpy(A).diagonal()))) if self.n else 0.0
         return bool(self.n == 0 or diag.min() ** 2 > self.n * b.tol.eps * max(scale, 1e-300))
 
@@ -202,7 +151,7 @@ class KernelFactor:
             raise ShapeError(f"right-hand side must have {self.n} rows, got shape {_shape(B)}")
         B2 = B.reshape(self.n, 1) if one else B
         check_finite("the right-hand side", B2, "check the residuals that produced it")
-        X = _tri_solve(b, self.L, _tri_solve(b, self.L, B2, trans=False), trans=True)
+        X = b.solve_triangular(self.L, b.solve_triangular(self.L, B2), trans=True)
         return X.reshape(self.n) if one else X
 
     def border(self, col: Any, corner: Any) -> KernelFactor:
@@ -216,7 +165,7 @@ class KernelFactor:
         if len(_shape(corner)) > 0 and _shape(corner) not in ((1,), (1, 1)):
             raise ShapeError(f"corner = Θ(x', x') must be a scalar, got shape {_shape(corner)}")
         check_finite("corner", b.asarray(corner), "check the kernel that produced it")
-        ell = _tri_solve(b, self.L, col, trans=False)                      # (n, 1)
+        ell = b.solve_triangular(self.L, col)                               # (n, 1)
         d2 = _cell(b, corner) + b.scalar(self.ridge) - b.sum(ell * ell)
         c = b.to_float(_cell(b, corner)) + self.ridge
         if not b.to_float(d2) > self.n * b.tol.eps * max(abs(c), 1e-300):
@@ -224,10 +173,10 @@ class KernelFactor:
                 f"bordering makes the kernel singular: Schur complement u = {b.to_float(d2):.3g} "
                 f"(Θ(x', x') + ridge = {c:.3g}); the new point is (numerically) a duplicate "
                 f"of the labelled ones. Pass ridge > 0 (e.g. ridge={max(abs(c), 1.0) * 1e-6:.1g})")
-        d = b.sqrt(d2)
-        top = _concat(b, [self.L, 0 * col], axis=1)
-        bottom = _concat(b, [b.transpose(ell), d], axis=1)
-        return KernelFactor(None, ridge=self.ridge, backend=b, _L=_concat(b, [top, bottom], 0))
+        L = _grow(b, self.L, self.n + 1, self.n + 1)        # [[L, 0], [lᵀ, d]]
+        L[self.n:, :self.n] = b.transpose(ell)
+        L[self.n:, self.n:] = b.sqrt(d2)
+        return KernelFactor(None, ridge=self.ridge, backend=b, _L=L)
 
 
 # -- the look-ahead -----------------------------------------------------------------
@@ -347,7 +296,8 @@ class LookAhead:
                                  f"output), got {_shape(v)}")
             check_finite(name, b.asarray(v), "check the model output or label")
         r_new = (b.asarray(y_new) - b.asarray(f_new)).reshape(1, self.outputs)
-        out.residual = _concat(b, [self.residual, r_new], axis=0)
+        out.residual = _grow(b, self.residual, self.n + 1, self.outputs)
+        out.residual[self.n:] = r_new
         out.alpha = out.factor.solve(out.residual)
         return out
 

@@ -20,6 +20,7 @@ cases; r = s is the trivial case R = 0 = bound.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import sympy as sp
@@ -27,6 +28,7 @@ import sympy as sp
 from ..backends import Backend, get_backend
 from ..derivation import Derivation, Hypothesis, Step, chain
 from ..nn.activations import Activation, get_activation
+from .smoothness import smoothness_constant
 
 __all__ = ["taylor_remainder", "taylor_bound", "taylor_remainder_derivation",
            "GENERIC_SIGMA", "BETA"]
@@ -72,8 +74,6 @@ def _sigma_parts(activation: str | None) -> tuple[Any, Any, Any, sp.Expr, dict, 
                 sp.Subs(sp.Derivative(sig(Z), Z), Z, e),
                 lambda e: sp.Derivative(sig(e), (e, 2)), BETA, {BETA: (0.0, 2.0)}, witnesses,
                 "generic σ")
-    from .smoothness import smoothness_constant
-
     act = get_activation(activation)
     exprs = [act.derivative_expr(k) for k in range(3)]
     f, df, d2f = (lambda e, k=k: exprs[k].xreplace({Z: e}) for k in range(3))
@@ -127,6 +127,4 @@ def taylor_remainder_derivation(activation: str | None = None) -> Derivation:
 
 def _refer(step: Step, index: int) -> Step:
     """``step`` with its hypothesis pointing at the 1-based step ``index``."""
-    from dataclasses import replace
-
     return replace(step, hypothesis=index)

@@ -9,6 +9,7 @@ import sympy as sp
 
 from ntkproof.derivation import Derivation, Hypothesis, Step, chain, check_derivation
 from ntkproof.derivation import checker as dmod
+from ntkproof.derivation.rules import RULES
 from ntkproof.errors import InvalidArgument
 from ntkproof.theory.taylor import BETA, H, S, taylor_remainder_derivation
 
@@ -135,10 +136,6 @@ def test_taylor_derivation_with_wrong_constant_is_falsified():
 def test_limit_at_plus_infinity_is_read_on_the_right_side():
     """sympy records Limit(f, t, oo) with dir='-'; the numeric check must still
     evaluate near +oo (a wrong side turns pi/2 into -pi/2 and refutes a true step)."""
-    import sympy as sp
-
-    from ntkproof.derivation import Derivation, Step, check_derivation
-
     t, a = sp.Symbol("t", real=True), sp.Symbol("a", positive=True)
     steps = (Step(sp.Limit(sp.atan(a * t), t, sp.oo), "==", sp.pi / 2, "lim at +oo"),
              Step(sp.Limit(sp.atan(a * t), t, -sp.oo), "==", -sp.pi / 2, "lim at -oo"),
@@ -149,8 +146,6 @@ def test_limit_at_plus_infinity_is_read_on_the_right_side():
 
 
 def test_sum_triangle_rule_closes_and_refuses():
-    from ntkproof.derivation.rules import RULES
-
     a, b, c = sp.symbols("a b c", real=True)
     lhs = sp.sqrt(2) * sp.Abs(a * b + c) / 2
     good = sp.sqrt(2) * (sp.Abs(a) * sp.Abs(b) + sp.Abs(c)) / 2

@@ -9,6 +9,10 @@ m = 2^14, is below 1% of ``Z * se`` in these settings and is not budgeted for.
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import mpmath
 import numpy as np
 import pytest
@@ -259,10 +263,6 @@ def test_torch_backend_matches_numpy():
 
 
 def test_modules_do_not_import_torch():
-    import subprocess
-    import sys
-    from pathlib import Path
-
     code = ("import sys, ntkproof.nn.kernels, ntkproof.nn.flow, ntkproof.nn.data, ntkproof.nn.quadrature; "
             "print('torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,

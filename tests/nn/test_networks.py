@@ -12,7 +12,7 @@ from nets_reference import autograd_jacobians, mlp_fn, rel_err, to_torch, two_la
 
 from ntkproof.backends import get_backend
 from ntkproof.errors import InvalidArgument, ShapeError, UnknownName
-from ntkproof.nn.networks import MLP, Linearized, TwoLayer
+from ntkproof.nn.networks import MLP, Linearized, Scaled, TwoLayer
 from ntkproof.rng import generator, unit_vectors
 
 TOL64 = get_backend("numpy").tol.rtol
@@ -49,7 +49,7 @@ def test_two_layer_grads_match_autograd(trained, act):
 @pytest.mark.parametrize("depth,act,W_std,b_std", [
     (1, "relu", 1.0, 0.0), (2, "tanh", 1.5, 0.3), (3, "erf", [2.0, 1.2, 1.4, 0.8], 0.1)])
 def test_mlp_grads_match_autograd(depth, act, W_std, b_std):
-    pytest.importorskip("torch")
+    torch = pytest.importorskip("torch")
     net = MLP(depth, 12, act, W_std=W_std, b_std=b_std, d=5, seed=4)
     X = inputs(7, 5)
     fn = mlp_fn(act, depth, W_std, b_std)
@@ -57,8 +57,6 @@ def test_mlp_grads_match_autograd(depth, act, W_std, b_std):
     mine = net.grads(net.params0, X)
     for k in net.trained:
         assert rel_err(mine[k], ref[k]) < TOL64, k
-    import torch
-
     out = fn(to_torch(net.params0), torch.as_tensor(X)).numpy()
     assert rel_err(net.apply(net.params0, X), out) < TOL64
 
@@ -239,8 +237,6 @@ def test_bad_options_are_rejected():
 
 
 def test_scaled_model_is_alpha_times_the_centred_network_and_its_gradients():
-    from ntkproof.nn.networks import Scaled
-
     rng = np.random.default_rng(3)
     base = TwoLayer(3, 6, "tanh", trained="both", seed=2)
     X = rng.standard_normal((4, 3))

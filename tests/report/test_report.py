@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
+import shutil
 
 import pytest
 
-from ntkproof.engine.records import RecordWriter, new_run_meta, write_run_meta
+from ntkproof.engine.records import RecordWriter, new_run_meta, write_run_meta, write_selected
 from ntkproof.report import build_report, load_schema, write_report
+from ntkproof.report.build import run_failures
 
 
 def _record(cid, verdict, twin_of=None, **extra):
@@ -78,8 +81,6 @@ def test_html_is_self_contained_and_md_lists_every_claim(run_dir):
 
 
 def test_a_skipped_twin_is_not_a_run_failure_but_an_unrejected_one_is():
-    from ntkproof.report.build import run_failures
-
     twin = {"id": "x.twin", "twin_of": "x", "verdict": "SKIPPED"}
     assert run_failures([twin]) == []
     assert run_failures([dict(twin, verdict="HOLDS")]) != []
@@ -100,16 +101,12 @@ def _finish(run_dir, **changes):
 
 @pytest.mark.parametrize("case", ["crashed", "interrupted", "empty", "missing", "torn"])
 def test_a_run_that_did_not_verify_everything_it_selected_is_not_passed(run_dir, case):
-    from ntkproof.engine.records import write_selected
-
     write_selected(run_dir, "gw0", ["thm.a", "thm.twin", "other.b"])
     if case == "crashed":        # pytest's INTERNALERROR: finished, but not complete
         _finish(run_dir, complete=False, exitstatus=3)
     elif case == "interrupted":  # killed before the end: no finished_at
         _finish(run_dir, finished_at=None, complete=False)
     elif case == "empty":        # nothing selected, nothing recorded
-        import shutil
-
         shutil.rmtree(run_dir / "records")
         shutil.rmtree(run_dir / "selected")
     elif case == "missing":      # a claim was selected and never recorded
@@ -129,8 +126,6 @@ def test_a_run_that_did_not_verify_everything_it_selected_is_not_passed(run_dir,
 
 
 def _nothing():
-    import contextlib
-
     return contextlib.nullcontext()
 
 

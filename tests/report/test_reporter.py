@@ -22,8 +22,10 @@ from _report_fixtures import write_run
 from ntkproof.cli import main
 from ntkproof.report import build_report, load_schema, write_report
 from ntkproof.report.diff import diff_reports, is_regression
+from ntkproof.report.html import render_html
 from ntkproof.report.mathtext import normalize, statement_html, statement_svg
 from ntkproof.report.merge import merge_reports, run_labels
+from ntkproof.report.plots import render_plots
 
 ROOT = Path(__file__).resolve().parents[2]
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -129,8 +131,6 @@ def test_rerendering_reuses_unchanged_plots_and_redraws_changed_ones(tmp_path):
 
 @needs_matplotlib
 def test_odd_stored_data_costs_at_most_its_own_plot(tmp_path):
-    from ntkproof.report.plots import render_plots
-
     report = build_report(write_run(tmp_path, theorems=1))
     claims = {c["id"]: c for c in report["claims"]}
     claims["thm0.bound"]["checks"][0]["data"]["ratios"] = [1.0] * 5  # zero-width histogram
@@ -139,8 +139,6 @@ def test_odd_stored_data_costs_at_most_its_own_plot(tmp_path):
     plots = render_plots(report)
     assert plots.images["thm0.bound"].startswith(PNG)
     assert "thm0.rate" not in plots.images and "thm0.rate" in plots.failed
-    from ntkproof.report.html import render_html
-
     assert "No plot: " in render_html(report, plots)
 
 

@@ -147,6 +147,21 @@ def test_singular_kernel_names_smallest_eigenvalue_and_ridge():
         KernelFactor(-np.eye(3))
 
 
+@pytest.mark.parametrize("backend", ["numpy", "torch", "mpmath"])
+def test_indefinite_kernel_on_every_backend_keeps_the_pivot(backend):
+    """The backend's Cholesky (Backend.cholesky) fails; the look-ahead's message names
+    the eigenvalues, and the backend's error (size, pivot) is its cause."""
+    if backend == "torch":
+        pytest.importorskip("torch")
+    A = np.diag([2.0, 1.0, -0.5])
+    with pytest.raises(SingularKernelError, match=r"smallest eigenvalue -0\.5, largest 2 "
+                                                  r"\(n = 3\)") as info:
+        KernelFactor(A, backend=backend)
+    assert isinstance(info.value.__cause__, SingularKernelError)
+    assert "3 x 3 matrix" in str(info.value.__cause__)
+    assert "pivot 3 of 3" in str(info.value.__cause__)
+
+
 def test_shape_errors():
     K, f, y, (tr, ca, ev) = _problem(7)
     with pytest.raises(ShapeError, match="square"):
