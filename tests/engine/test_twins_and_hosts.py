@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from _theorem_fixtures import TAYLOR_LIKE
 
 import ntkproof
 from ntkproof.cli import main
