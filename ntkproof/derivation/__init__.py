@@ -7,7 +7,7 @@ method), ``symbolic`` and ``rules`` (how sympy closes a step), ``numeric_check``
 and ``evaluate`` (the 50-digit spot checks).
 """
 
-from .checker import check_derivation, close_step
+from .checker import check_derivation, close_step, discharge
 from .model import (
     METHODS,
     RELATIONS,
@@ -19,6 +19,8 @@ from .model import (
     chain,
     free_symbols,
 )
+from .obligations import ObligationReport, Trichotomy, check_obligations
 
 __all__ = ["Derivation", "Step", "Hypothesis", "chain", "check_derivation", "close_step",
+           "discharge", "check_obligations", "ObligationReport", "Trichotomy",
            "DerivationResult", "StepResult", "free_symbols", "RELATIONS", "METHODS"]

@@ -38,13 +38,16 @@ step is, else PROVED.
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..errors import InvalidArgument
 from .model import Derivation, DerivationResult, Hypothesis, Step, StepResult
 from .numeric_check import check_numeric, sample_points, validate
+from .obligations import check_obligations, instance_text
 from .rules import RULES, close_by_hypothesis, close_derivative
 from .symbolic import Closure, close_equal, close_sign
 
-__all__ = ["check_derivation", "close_step"]
+__all__ = ["check_derivation", "close_step", "discharge"]
 
 
 def close_step(step: Step, derivation: Derivation, index: int) -> Closure:
@@ -62,6 +65,10 @@ def _close(step: Step, derivation: Derivation, index: int) -> Closure:
     if step.method == "derivative":
         return close_derivative(lhs, rel, rhs, step.variable, step.base, step.order)
     if step.method == "hypothesis":
+        if isinstance(step.hypothesis, str) and step.hypothesis not in {
+                h.name for h in derivation.hypotheses}:
+            return Closure("open", f"the hypothesis {step.hypothesis!r} is not declared in "
+                                   "Derivation.hypotheses")
         return close_by_hypothesis(lhs, rel, rhs, _lemma(step, derivation, index))
     if step.method == "rule":
         if step.rule not in RULES:
@@ -149,3 +156,46 @@ def _describe(r: StepResult) -> str:
     if r.symbolic == "refuted":
         return f"{head} is refuted by sympy: {r.note}"
     return f"{head} is {r.symbolic} symbolically, numeric: {r.numeric}; {r.note}"
+
+
+def discharge(derivation: Derivation, claim_goal: Any = None, *, seed: int, points: int = 24,
+              digits: int = 50) -> DerivationResult:
+    """Check the steps (:func:`check_derivation`) and the proof obligations against the
+    claim's goal (:mod:`ntkproof.derivation.obligations`); the verdict says what the
+    derivation establishes for the claim:
+
+    * FALSIFIED or INCONCLUSIVE — a step is (the steps' verdict);
+    * INCONCLUSIVE — every step holds, but an obligation is not met (the chain does not
+      reach the goal, the relations do not give it, a hypothesis is undeclared, or the
+      goal is not the claim's statement): the steps prove something else;
+    * HOLDS — the claim's statement derived for an instance (fixed sizes): evidence,
+      not a proof of the claim;
+    * PROVED — the claim's statement, for all values of its symbols.
+    """
+    result = check_derivation(derivation, seed=seed, points=points, digits=digits)
+    report = check_obligations(derivation, claim_goal)
+    result.obligations = report.to_dict()
+    if result.verdict != "PROVED":
+        return result
+    failed = report.failed()
+    if failed:
+        result.verdict = "INCONCLUSIVE"
+        result.message = ("every step holds, but the derivation does not discharge the "
+                          "claim: " + "; ".join(f"{o.name}: {o.detail}" for o in failed))
+    elif report.scope == "instance":
+        result.verdict = "HOLDS"
+        result.message = (f"derived for the instance {instance_text(report.instance)} "
+                          f"({len(result.steps)} steps); the claim is for all values, so "
+                          "this is evidence, not a proof")
+    else:
+        result.message = (f"the claim's statement derived for all values of its symbols: "
+                          f"{len(result.steps)} steps closed by sympy and agreeing at 50 "
+                          "digits; chain, relations, hypotheses and goal checked")
+    notes = []
+    if report.trivial_steps:
+        notes.append(f"trivial steps (both sides the same expression): {report.trivial_steps}")
+    if report.trivial_goal:
+        notes.append("trivial goal: sympy decides it without any step")
+    if notes:
+        result.message += "; " + "; ".join(notes)
+    return result

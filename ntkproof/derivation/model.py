@@ -132,6 +132,13 @@ class Derivation:
     each undefined function (e.g. a generic σ) to concrete ``sympy.Lambda`` s (or
     callables ``f(symbol) -> expr``) satisfying the hypotheses; ``avoid(point)``
     (point: ``{name: float}``) marks points to skip (singular sets).
+
+    ``goal`` is what the derivation proves (a sympy relation, or ``(lhs, relation,
+    rhs)``); ``instance`` maps symbols of the claim's statement to the values this
+    derivation fixes (``{m: 2, d: 2}``: a derivation of an instance, which does not
+    prove the claim); ``split`` declares a proof by cases
+    (:class:`~ntkproof.derivation.obligations.Trichotomy`). See
+    :mod:`ntkproof.derivation.obligations` for what ties a derivation to its claim.
     """
 
     title: str
@@ -140,6 +147,9 @@ class Derivation:
     hypotheses: tuple[Hypothesis, ...] = ()
     witnesses: Mapping[Any, Sequence[Any]] = field(default_factory=dict)
     avoid: Callable[[dict[str, float]], bool] | None = None
+    goal: Any = None
+    instance: Mapping[Any, Any] | None = None
+    split: Any = None
 
     def hypothesis(self, name: str) -> Hypothesis:
         for h in self.hypotheses:
@@ -169,17 +179,25 @@ class StepResult:
 
 @dataclass
 class DerivationResult:
+    """The steps' verdict (``verdict``) and, once :func:`~ntkproof.derivation.discharge`
+    checked them, the proof obligations (``obligations``, a dictionary)."""
+
     title: str
     verdict: str
     steps: list[StepResult]
     message: str
     failing_step: int | None
+    obligations: dict[str, Any] | None = None
 
     def to_dict(self) -> dict:
         """A JSON-serialisable dictionary of the result."""
-        return {"title": self.title, "verdict": self.verdict, "message": self.message,
-                "failing_step": self.failing_step,
-                "steps": [vars(s).copy() for s in self.steps]}
+        out: dict[str, Any] = {"title": self.title, "verdict": self.verdict,
+                               "message": self.message,
+               "failing_step": self.failing_step,
+               "steps": [vars(s).copy() for s in self.steps]}
+        if self.obligations is not None:
+            out["obligations"] = self.obligations
+        return out
 
 
 def free_symbols(steps: Iterable[Step]) -> set[sp.Symbol]:

@@ -60,6 +60,8 @@ class ClaimInfo:
     where it is known. ``seed_id`` is the id whose seed the claim draws with (a
     declared twin draws with its claim's); ``not_on`` and ``skip_at`` map a
     backend name or a budget to the reason the claim does not apply there.
+    ``goal`` is the statement as a sympy relation, what a derivation must reach to
+    prove the claim (:mod:`ntkproof.derivation.obligations`).
     """
 
     id: str
@@ -72,6 +74,7 @@ class ClaimInfo:
     seed_id: str | None = None
     not_on: Mapping[str, str] = field(default_factory=dict)
     skip_at: Mapping[str, str] = field(default_factory=dict)
+    goal: Any = None
 
     @property
     def theorem(self) -> str:
@@ -97,11 +100,13 @@ class ClaimInfo:
     def to_dict(self) -> dict[str, Any]:
         """The fields ``ntkproof list`` and the report show."""
         out = asdict(self)
-        for key in ("seed_id", "not_on", "skip_at"):
-            if not out[key]:
+        for key in ("seed_id", "not_on", "skip_at", "goal"):
+            if out[key] is None or (isinstance(out[key], Mapping) and not out[key]):
                 out.pop(key)
             elif isinstance(out[key], Mapping):
                 out[key] = dict(out[key])
+        if "goal" in out:
+            out["goal"] = str(out["goal"])
         return out
 
 
@@ -180,13 +185,14 @@ def _fill(value: Any, params: Mapping[str, Any]) -> Any:
 def claim(id: str, *, kind: str, title: str, statement: str, source: str,
           twin_of: str | None = None, known_sup: float | None = None,
           twins: Iterable[Twin] = (), not_on: Mapping[str, str] | None = None,
-          skip_at: Mapping[str, str] | None = None) -> Callable[[Any], Any]:
+          skip_at: Mapping[str, str] | None = None, goal: Any = None) -> Callable[[Any], Any]:
     """Mark a function as the check of one claim (and of its declared twins).
 
     The function takes the ``ntk`` argument (a :class:`~ntkproof.engine.runner.ClaimRun`
     once the engine runs it) and runs its checks through it (``ntk.bound(...)``,
     ``ntk.rate(...)``, ...). See the module docstring for ``twins``, ``not_on`` and
-    ``skip_at``.
+    ``skip_at``; ``goal`` is the statement as a sympy relation, which a derivation
+    must reach, symbol for symbol, to make the claim PROVED.
     """
     if kind not in KINDS:
         raise InvalidArgument(f"claim {id!r}: kind must be one of {KINDS}, got {kind!r}")
@@ -206,7 +212,7 @@ def claim(id: str, *, kind: str, title: str, statement: str, source: str,
     if len(set(names)) != len(names):
         raise InvalidArgument(f"claim {id!r}: twin names repeat: {names}")
     info = ClaimInfo(id, kind, title, statement, source, twin_of, known_sup,
-                     not_on=dict(not_on or {}), skip_at=dict(skip_at or {}))
+                     not_on=dict(not_on or {}), skip_at=dict(skip_at or {}), goal=goal)
     spec = ClaimSpec(info, twins)
 
     def decorate(fn: Callable[..., Any]) -> Any:

@@ -27,7 +27,7 @@ import numpy as np
 
 from ..backends import Backend, get_backend, tolerance_for
 from ..certify import certify as certify_box
-from ..derivation import check_derivation
+from ..derivation import discharge
 from ..errors import InvalidArgument, NonFiniteError
 from ..rng import claim_seed, generator, spawn
 from . import decision as dec
@@ -351,10 +351,13 @@ class ClaimRun:
         b = [self._measured(sweep and f"{sweep}/B", lambda _x, s: run_b(s), 0, s) for s in ss]
         return self._keep(dec.decide_separation(a, b, margin=margin, labels=labels))
 
-    def derivation(self, derivation: Any, *, points: int = 24) -> dec.Decision:
-        """Check a symbolic derivation step by step (sympy + 50-digit spot checks)."""
-        res = check_derivation(derivation, seed=claim_seed(self.seed, "derivation"),
-                               points=points)
+    def derivation(self, derivation: Any, *, goal: Any = None, points: int = 24) -> dec.Decision:
+        """Check a symbolic derivation step by step (sympy + 50-digit spot checks) and
+        its proof obligations against the claim's goal (``goal``, else the claim's
+        ``goal=``): PROVED only when it derives the claim's statement for all values
+        of its symbols (:func:`ntkproof.derivation.discharge`)."""
+        res = discharge(derivation, self.info.goal if goal is None else goal,
+                        seed=claim_seed(self.seed, "derivation"), points=points)
         steps = res.to_dict()
         d = dec.Decision("derivation", res.verdict, len(res.steps), res.message,
                          data={"derivation": steps})
