@@ -75,6 +75,7 @@ class ClaimInfo:
     not_on: Mapping[str, str] = field(default_factory=dict)
     skip_at: Mapping[str, str] = field(default_factory=dict)
     goal: Any = None
+    near: str | None = None
 
     @property
     def theorem(self) -> str:
@@ -100,7 +101,7 @@ class ClaimInfo:
     def to_dict(self) -> dict[str, Any]:
         """The fields ``ntkproof list`` and the report show."""
         out = asdict(self)
-        for key in ("seed_id", "not_on", "skip_at", "goal"):
+        for key in ("seed_id", "not_on", "skip_at", "goal", "near"):
             if out[key] is None or (isinstance(out[key], Mapping) and not out[key]):
                 out.pop(key)
             elif isinstance(out[key], Mapping):
@@ -117,6 +118,9 @@ class Twin:
     ``name`` is appended to the claim id (``<claim id>.<name>``); ``overrides`` are
     the keyword arguments the claim's body runs with for the twin; ``kind`` and
     ``known_sup`` default to the claim's; ``source`` says why the variant is wrong.
+    ``near`` says, in words, why the twin sits within the check's resolving power
+    (e.g. "constant 0.9·β: 10% off") when the report cannot tell it from the numbers
+    (:mod:`ntkproof.report.power` measures it for bounds, rates and identities).
     """
 
     name: str
@@ -125,10 +129,11 @@ class Twin:
     source: str = "falsified twin"
     kind: str | None = None
     known_sup: float | None = None
+    near: str | None = None
     overrides: Mapping[str, Any] = field(default_factory=dict)
 
     def __init__(self, name: str, *, title: str, statement: str, source: str = "falsified twin",
-                 kind: str | None = None, known_sup: float | None = None,
+                 kind: str | None = None, known_sup: float | None = None, near: str | None = None,
                  **overrides: Any) -> None:
         if not _SUFFIX.match(name):
             raise InvalidArgument(f"Twin name {name!r} must be one word of letters, digits and "
@@ -136,14 +141,16 @@ class Twin:
         if kind is not None and kind not in KINDS:
             raise InvalidArgument(f"Twin {name!r}: kind must be one of {KINDS}, got {kind!r}")
         for key, value in dict(name=name, title=title, statement=statement, source=source,
-                               kind=kind, known_sup=known_sup, overrides=dict(overrides)).items():
+                               kind=kind, known_sup=known_sup, near=near,
+                               overrides=dict(overrides)).items():
             object.__setattr__(self, key, value)
 
     def info(self, parent: ClaimInfo) -> ClaimInfo:
         """The twin's metadata, derived from its (unresolved) claim's."""
         return replace(parent, id=f"{parent.id}.{self.name}", kind=self.kind or parent.kind,
                        title=self.title, statement=self.statement, source=self.source,
-                       twin_of=parent.id, known_sup=self.known_sup, seed_id=parent.id)
+                       twin_of=parent.id, known_sup=self.known_sup, seed_id=parent.id,
+                       near=self.near, goal=None)
 
 
 @dataclass(frozen=True)
@@ -185,7 +192,8 @@ def _fill(value: Any, params: Mapping[str, Any]) -> Any:
 def claim(id: str, *, kind: str, title: str, statement: str, source: str,
           twin_of: str | None = None, known_sup: float | None = None,
           twins: Iterable[Twin] = (), not_on: Mapping[str, str] | None = None,
-          skip_at: Mapping[str, str] | None = None, goal: Any = None) -> Callable[[Any], Any]:
+          skip_at: Mapping[str, str] | None = None, goal: Any = None,
+          near: str | None = None) -> Callable[[Any], Any]:
     """Mark a function as the check of one claim (and of its declared twins).
 
     The function takes the ``ntk`` argument (a :class:`~ntkproof.engine.runner.ClaimRun`
@@ -212,7 +220,8 @@ def claim(id: str, *, kind: str, title: str, statement: str, source: str,
     if len(set(names)) != len(names):
         raise InvalidArgument(f"claim {id!r}: twin names repeat: {names}")
     info = ClaimInfo(id, kind, title, statement, source, twin_of, known_sup,
-                     not_on=dict(not_on or {}), skip_at=dict(skip_at or {}), goal=goal)
+                     not_on=dict(not_on or {}), skip_at=dict(skip_at or {}), goal=goal,
+                     near=near)
     spec = ClaimSpec(info, twins)
 
     def decorate(fn: Callable[..., Any]) -> Any:

@@ -31,7 +31,8 @@ from ..rng import generator
 __all__ = [
     "Observation", "Decision", "RateFit", "decide_identity", "decide_bound",
     "decide_probabilistic", "clopper_pearson_upper", "binomial_critical",
-    "fit_rate", "decide_rate", "decide_separation", "tightness_summary",
+    "fit_rate", "decide_rate", "decide_separation", "tightness_summary", "local_slopes",
+    "finite_size_drift", "rejection_edges", "decide_precondition",
     "ALPHA", "RATE_LEVEL", "SEPARATION_LEVEL",
 ]
 
@@ -297,14 +298,46 @@ def fit_rate(xs: Sequence[float], errors: Sequence[Sequence[float]], *, seed: in
 MAX_CI_WIDTH = 1.0
 
 
+def local_slopes(fit: RateFit) -> list[float]:
+    """Slopes between consecutive rungs of the ladder (log median error on log x)."""
+    lx, ly = np.log(fit.xs), np.log(fit.medians)
+    return (np.diff(ly) / np.diff(lx)).tolist()
+
+
+def finite_size_drift(fit: RateFit) -> float:
+    """How much the fitted slope depends on where the ladder sits: the slope of the
+    upper half of the ladder minus that of the lower half (each half at least 3
+    rungs when the ladder has them). Its size is the finite-size bias a slack must
+    cover; it is reported with every rate."""
+    n = len(fit.xs)
+    k = max(2, (n + 1) // 2)
+    lx, ly = np.log(fit.xs), np.log(fit.medians)
+    low = float(_slope(lx[:k], ly[:k]))
+    high = float(_slope(lx[n - k:], ly[n - k:]))
+    return high - low
+
+
+def rejection_edges(fit: RateFit, slack: float, attained: bool) -> tuple[float, float | None]:
+    """The claimed exponents this fit would declare FALSIFIED: every exponent below
+    the first value (an upper rate claiming faster decay than the data show), and,
+    for an attained rate, every exponent above the second."""
+    lo, hi = fit.ci
+    return lo - slack, (hi + slack if attained else None)
+
+
 def decide_rate(fit: RateFit, claimed: float, slack: float, *, attained: bool = False,
-                variable: str = "m", max_ci_width: float = MAX_CI_WIDTH) -> Decision:
-    """Upper rate (error = O(x^claimed)) or attained rate (Θ(x^claimed)).
+                variable: str = "m", max_ci_width: float = MAX_CI_WIDTH,
+                slack_reason: str = "") -> Decision:
+    """Upper rate (error = O(x^claimed)) or attained rate (Θ(x^claimed)), decided on
+    the bootstrap interval, never on the point estimate alone.
 
     ``claimed`` is the exponent as a signed number (``-0.5`` for m^{-1/2}).
-    Upper: HOLDS if slope <= claimed + slack, FALSIFIED if the whole interval
-    lies above claimed + slack, else INCONCLUSIVE. Attained: HOLDS if the
-    interval lies within claimed ± slack, FALSIFIED if it misses that band.
+    Upper: HOLDS if the whole interval lies at or below claimed + slack (and is
+    narrower than ``max_ci_width``), FALSIFIED if it lies wholly above, else
+    INCONCLUSIVE. Attained: HOLDS if the interval lies within claimed ± slack,
+    FALSIFIED if it misses that band. The decision carries the rejection edges
+    (:func:`rejection_edges`), the local slopes and the finite-size drift, so the
+    report can say what the ladder could have caught.
     """
     lo, hi = fit.ci
     if attained:
@@ -318,14 +351,19 @@ def decide_rate(fit: RateFit, claimed: float, slack: float, *, attained: bool = 
         rule = f"interval within [{band[0]:.3g}, {band[1]:.3g}]"
     else:
         edge = claimed + slack
-        verdict = "HOLDS" if fit.slope <= edge else ("FALSIFIED" if lo > edge else "INCONCLUSIVE")
-        rule = f"slope <= {edge:.3g}"
+        verdict = "HOLDS" if hi <= edge else ("FALSIFIED" if lo > edge else "INCONCLUSIVE")
+        rule = f"interval at or below {edge:.3g}"
         if verdict == "HOLDS" and hi - lo > max_ci_width:
             verdict = "INCONCLUSIVE"
             rule += f", interval narrower than {max_ci_width:g} (it is {hi - lo:.3g} wide)"
+    low_edge, high_edge = rejection_edges(fit, slack, attained)
+    drift = finite_size_drift(fit)
     msg = (f"fitted exponent of {variable}: {fit.slope:.3f} (CI [{lo:.3f}, {hi:.3f}]); "
-           f"claimed {claimed:.3g} ({'attained' if attained else 'upper'} rate, slack {slack:g}; "
-           f"rule: {rule})")
+           f"claimed {claimed:.3g} ({'attained' if attained else 'upper'} rate, slack {slack:g}"
+           + (f": {slack_reason}" if slack_reason else "") + f"; rule: {rule}); "
+           f"finite-size drift (upper minus lower half of the ladder) {drift:+.3f}; "
+           f"this ladder rejects claimed exponents below {low_edge:.3f}"
+           + (f" and above {high_edge:.3f}" if high_edge is not None else ""))
     worst_i = int(np.argmax(np.asarray(fit.medians) * np.asarray(fit.xs) ** (-claimed)))
     return Decision(
         "rate", verdict, sum(len(e) for e in fit.errors), msg,
@@ -334,7 +372,10 @@ def decide_rate(fit: RateFit, claimed: float, slack: float, *, attained: bool = 
                     "rhs": float(np.exp(fit.intercept) * fit.xs[worst_i] ** claimed),
                     "ratio": fit.slope, "seed": None},
         rate={"claimed": claimed, "fitted": fit.slope, "ci": [lo, hi], "widths": fit.xs,
-              "variable": variable, "slack": slack, "attained": attained},
+              "variable": variable, "slack": slack, "attained": attained,
+              "slack_reason": slack_reason, "rejects_below": low_edge,
+              "rejects_above": high_edge, "drift": drift,
+              "local_slopes": local_slopes(fit)},
         data={"xs": fit.xs, "medians": fit.medians, "errors": fit.errors,
               "intercept": fit.intercept})
 
@@ -376,3 +417,26 @@ def decide_separation(err_a: Sequence[float], err_b: Sequence[float], *, margin:
                                 "rhs": float(b.mean()), "ratio": float(mean), "seed": None},
                     data={"labels": list(labels), "a": a.tolist(), "b": b.tolist(),
                           "gap_ci": [float(lo), float(hi)]})
+
+
+# -- preconditions -------------------------------------------------------------
+
+def decide_precondition(name: str, measured: float, *, at_most: float | None = None,
+                        at_least: float | None = None, what: str = "") -> Decision:
+    """A precondition of the claim's statement (trained, converged, enough points):
+    met, or INCONCLUSIVE with the measured value. Never FALSIFIED: an experiment whose
+    premise failed says nothing about the theorem."""
+    if at_most is None and at_least is None:
+        raise InvalidArgument(f"precondition {name!r}: give at_most=... or at_least=...")
+    value = float(measured)
+    ok = np.isfinite(value) and (at_most is None or value <= at_most) and \
+        (at_least is None or value >= at_least)
+    want = " and ".join(p for p in (f"<= {at_most:g}" if at_most is not None else "",
+                                    f">= {at_least:g}" if at_least is not None else "") if p)
+    text = f"precondition '{name}'{f' ({what})' if what else ''}: measured {value:.6g}, " \
+        f"required {want}"
+    return Decision("precondition", "HOLDS" if ok else "INCONCLUSIVE", 1,
+                    text + ("" if ok else " — not met, so the claim is not decided"),
+                    data={"precondition": {"name": name, "measured": value, "at_most": at_most,
+                                           "at_least": at_least, "met": bool(ok),
+                                           "what": what}})

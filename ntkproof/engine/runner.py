@@ -323,7 +323,8 @@ class ClaimRun:
 
     def rate(self, measure: Callable[[Any, int], float], xs: Sequence[float], *,
              claimed: float, slack: float, attained: bool = False, variable: str = "m",
-             seeds: int | None = None, sweep: str | None = None) -> dec.Decision:
+             seeds: int | None = None, sweep: str | None = None,
+             slack_reason: str = "") -> dec.Decision:
         """Fit error ~ x^p over the ladder ``xs`` (``measure(x, seed) -> error``)
         and decide against the claimed exponent (upper or attained rate).
 
@@ -338,7 +339,7 @@ class ClaimRun:
         fit = dec.fit_rate(xs, errors, seed=claim_seed(self.seed, "bootstrap"),
                            n_boot=self.budget.bootstrap)
         return self._keep(dec.decide_rate(fit, claimed, slack, attained=attained,
-                                          variable=variable))
+                                          variable=variable, slack_reason=slack_reason))
 
     def separation(self, run_a: Callable[[int], float], run_b: Callable[[int], float], *,
                    margin: float = 0.0, seeds: int | None = None,
@@ -384,6 +385,17 @@ class ClaimRun:
         d = dec.Decision("certify", res.verdict, res.boxes, res.message, tightness=tight,
                          worst_case=worst, data=data)
         return self._keep(d)
+
+    def require(self, name: str, measured: float, *, at_most: float | None = None,
+                at_least: float | None = None, what: str = "") -> bool:
+        """Check a precondition the claim's statement assumes (a network reached its
+        training loss, a flow ran long enough, a fit had enough points). When it is
+        not met the claim is INCONCLUSIVE with the measured value; returns whether it
+        was met, so the body may stop early."""
+        d = self._keep(dec.decide_precondition(name, measured, at_most=at_most,
+                                               at_least=at_least, what=what))
+        self.extra.setdefault("preconditions", []).append(d.data["precondition"])
+        return d.verdict == "HOLDS"
 
     def record(self, **data: Any) -> None:
         """Attach extra data (series for plots, sizes) to the claim's record."""
@@ -475,6 +487,8 @@ class ClaimRun:
                 rec[key] = found
         if info.twin_of:
             rec["twin_of"] = info.twin_of
+            if info.near:
+                rec["near"] = info.near
         if self.extra:
             rec["data"] = dict(self.extra)
         return dec._jsonable(rec)

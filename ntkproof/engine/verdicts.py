@@ -11,7 +11,9 @@ Rules
 * A falsified twin **fails the run** when it is not FALSIFIED: the framework did
   not catch a deliberately wrong claim. A SKIPPED twin is accepted only when the
   claim it twins was skipped in the same run too (or not selected): neither is
-  applicable there, so no check lost its power.
+  applicable there, so no check lost its power. Likewise an INCONCLUSIVE twin of an
+  INCONCLUSIVE claim (e.g. a precondition such as "trained" failed for both): the
+  claim's INCONCLUSIVE is counted, and the twin shows no power either way.
 * A twin is **evidence of power** only when it was FALSIFIED *and* its claim was
   decided (PROVED, CERTIFIED, HOLDS): rejecting a wrong variant of a claim the run
   could not decide shows nothing.
@@ -81,6 +83,8 @@ def claim_problem(record: Mapping[str, Any], parent_verdict: str | None = None) 
         if verdict == "FALSIFIED":
             return ""
         if verdict == "SKIPPED" and parent_verdict in (None, "SKIPPED"):
+            return ""
+        if verdict == "INCONCLUSIVE" and parent_verdict == "INCONCLUSIVE":
             return ""
         if verdict == "SKIPPED":
             return (f"falsified twin {record['id']} was SKIPPED while its claim {twin} ran "

@@ -18,6 +18,7 @@ from collections import Counter
 from typing import Any
 
 from ..engine.verdicts import SEVERITY, VERDICTS, run_failures
+from .power import power_table
 
 __all__ = ["SEVERITY", "column_of", "theorem_verdict", "aggregate_theorems", "backend_matrix",
            "sup_reached", "enrich"]
@@ -88,7 +89,8 @@ def enrich(report: dict[str, Any]) -> dict[str, Any]:
     """Add the aggregates to ``report`` in place (and return it).
 
     Adds ``tightness.sup_reached`` to bound claims with a known supremum,
-    ``theorems`` (one row each), ``summary.duration_s`` and ``summary.theorems``,
+    ``theorems`` (one row each), ``power`` (:mod:`.power`: tightness, rejection edges
+    and twins per numeric claim), ``summary.duration_s`` and ``summary.theorems``,
     and, for merged reports (``merged`` present), ``merged.matrix``.
     """
     claims = report["claims"]
@@ -97,6 +99,7 @@ def enrich(report: dict[str, Any]) -> dict[str, Any]:
         if reached is not None:
             c["tightness"]["sup_reached"] = reached
     report["theorems"] = aggregate_theorems(claims)
+    report["power"] = power_table(claims)
     summary = report["summary"]
     summary["duration_s"] = round(sum(float(c.get("duration_s") or 0) for c in claims), 4)
     summary["theorems"] = {"total": len(report["theorems"]),

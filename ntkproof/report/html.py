@@ -28,6 +28,7 @@ from .format import (
     worst_case_text,
 )
 from .mathtext import statement_html
+from .power import power_cell, power_table, tightness_cell, twins_cell
 
 __all__ = ["render_html"]
 
@@ -88,7 +89,8 @@ def render_html(report: dict[str, Any], plots: Any = None) -> str:
     if banner(report):
         parts.append(f"<p class='banner'>{_e(banner(report))}</p>")
     parts += _header(report)
-    parts += ["<h2 id='summary'>Summary</h2>", _summary_table(report),
+    parts += ["<h2 id='power'>Tightness and power</h2>", _power_table(report),
+              "<h2 id='summary'>Summary</h2>", _summary_table(report),
               "<h2 id='theorems'>Theorems</h2>", _theorem_table(report)]
     if plots is None or plots.off:
         parts.append(f"<p class='note'>{_e(PLOTS_OFF if plots is not None else 'No plots.')}</p>")
@@ -130,6 +132,22 @@ def _header(report: dict[str, Any]) -> list[str]:
                 _table(["column", "backend", "budget", "seed", "started", "complete", "folder"],
                        rows)]
     return out
+
+
+def _power_table(report: dict[str, Any]) -> str:
+    rows = report.get("power") or power_table(report["claims"])
+    if not rows:
+        return "<p class='note'>No numeric claim in this run.</p>"
+    body = [f"<tr class='{'' if r['shows_power'] else 'disagree'}'><td><a href='#{_e(r['id'])}'>"
+            f"<code>{_e(r['id']).replace('.', '.<wbr>')}</code></a>"
+            + (f" <span class='label'>{_e(r['run_label'])}</span>" if r.get("run_label") else "")
+            + f"</td><td>{_badge(r['verdict'])}</td><td>{_e(tightness_cell(r))}</td>"
+            f"<td>{_e(power_cell(r))}</td><td>{_e(twins_cell(r))}</td></tr>" for r in rows]
+    note = ("<p class='note'>One row per numeric claim. A row is highlighted when the claim "
+            "shows no power: it was not decided, or no twin within its resolving power (a "
+            "constant off by at most 10%, an exponent by at most max(0.1, three interval "
+            "half-widths)) was rejected.</p>")
+    return note + _table(["claim", "verdict", "tightness", "rejection edge", "twins"], body)
 
 
 def _summary_table(report: dict[str, Any]) -> str:

@@ -23,6 +23,7 @@ from .format import (
     tightness_text,
     worst_case_text,
 )
+from .power import power_cell, power_table, tightness_cell, twins_cell
 
 __all__ = ["render_markdown"]
 
@@ -71,6 +72,7 @@ def render_markdown(report: dict[str, Any], plots: Any = None,
     if banner(report):
         lines += [f"> **{banner(report)}**", ""]
     lines += _header(report)
+    lines += ["## Tightness and power", ""] + _power_table(report)
     lines += ["## Summary", ""] + _summary_table(report)
     lines += ["## Theorems", ""] + _theorem_table(report)
     if plots is not None and plots.off:
@@ -107,6 +109,21 @@ def _header(report: dict[str, Any]) -> list[str]:
                           _code(r["dir"])]
                          for r in report["merged"]["runs"]])
     return lines
+
+
+def _power_table(report: dict[str, Any]) -> list[str]:
+    rows = report.get("power") or power_table(report["claims"])
+    if not rows:
+        return ["_No numeric claim in this run._", ""]
+    intro = ["One row per numeric claim; **no** in the last column: the claim shows no power "
+             "(it was not decided, or no twin within its resolving power, a constant off by at "
+             "most 10% or an exponent by at most max(0.1, three interval half-widths), was "
+             "rejected).", ""]
+    body = [[_code(r["id"]) + (f" ({_t(r['run_label'])})" if r.get("run_label") else ""),
+             r["verdict"], _t(tightness_cell(r)), _t(power_cell(r)), _t(twins_cell(r)),
+             "yes" if r["shows_power"] else "**no**"] for r in rows]
+    return intro + _table(["claim", "verdict", "tightness", "rejection edge", "twins",
+                           "power"], body)
 
 
 def _summary_table(report: dict[str, Any]) -> list[str]:

@@ -109,10 +109,18 @@ def _ladder(slope: float, seed: int, noise: float = 0.15, seeds: int = 5):
 def test_true_upper_rate_is_not_rejected_and_wrong_claim_is():
     xs, errs = _ladder(-0.5, seed=1)
     fit = dec.fit_rate(xs, errs, seed=2)
-    assert dec.decide_rate(fit, -0.5, 0.1).verdict == "HOLDS"
-    assert dec.decide_rate(fit, -1.0, 0.1).verdict == "FALSIFIED"
     lo, hi = fit.ci
     assert lo < fit.slope < hi
+    # HOLDS needs the whole interval under the edge, not just the point estimate
+    assert dec.decide_rate(fit, -0.5, hi + 0.5 + 1e-9).verdict == "HOLDS"
+    assert dec.decide_rate(fit, -0.5, (fit.slope + hi) / 2 + 0.5).verdict == "INCONCLUSIVE"
+    assert dec.decide_rate(fit, -0.5, 0.1).verdict in ("HOLDS", "INCONCLUSIVE")
+    assert dec.decide_rate(fit, -1.0, 0.1).verdict == "FALSIFIED"
+    d = dec.decide_rate(fit, -0.5, 0.1)
+    assert d.rate["rejects_below"] == pytest.approx(lo - 0.1)
+    assert dec.decide_rate(fit, d.rate["rejects_below"] - 1e-6, 0.1).verdict == "FALSIFIED"
+    assert dec.decide_rate(fit, d.rate["rejects_below"] + 1e-6, 0.1).verdict != "FALSIFIED"
+    assert len(d.rate["local_slopes"]) == len(xs) - 1 and "drift" in d.rate
 
 
 def test_rate_error_rates_by_simulation():

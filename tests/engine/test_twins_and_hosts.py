@@ -158,3 +158,30 @@ def test_a_theorem_file_written_against_the_old_api_still_runs(pytester):
     result.assert_outcomes(passed=3, skipped=1)
     result.stdout.fnmatch_lines(["*ntkproof.activations moved to ntkproof.nn.activations*"])
     result.stdout.fnmatch_lines(["*legacy.twin_half*rejected as expected*"])
+
+
+PRECONDITION = '''
+from ntkproof import Twin, claim
+
+
+@claim("pre.trained", kind="identity", title="needs training", statement="x", source="s",
+       twins=[Twin("twin_off", title="twin", statement="y", offset=1.0)])
+def test_trained(ntk, offset=0.0):
+    final_loss = 0.05                       # the "training" stopped early
+    if not ntk.require("trained", final_loss, at_most=1e-3, what="final training loss"):
+        return
+    ntk.identity(lambda b, x: (x + offset, x, 1.0), [{"x": 1.0}])
+'''
+
+
+def test_a_failed_precondition_makes_claim_and_twin_inconclusive_with_the_value(pytester):
+    pytester.makepyfile(test_pre=PRECONDITION)
+    result = pytester.runpytest("--ntk-report", "out")
+    result.assert_outcomes(skipped=1)
+    report = json.loads((pytester.path / "out" / "report.json").read_text())
+    recs = {c["id"]: c for c in report["claims"]}
+    assert recs["pre.trained"]["verdict"] == "INCONCLUSIVE"
+    assert "measured 0.05, required <= 0.001" in recs["pre.trained"]["message"]
+    assert recs["pre.trained.twin_off"]["verdict"] == "INCONCLUSIVE"
+    assert report["summary"]["status"] == "PASSED" and not report["summary"]["failures"]
+    assert "1 INCONCLUSIVE" in report["summary"]["headline"]
