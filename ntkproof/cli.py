@@ -46,6 +46,7 @@ from .report import write_report
 from .report.diff import diff_paths, format_changes
 from .report.format import expectation, result_line, tightness_text
 from .report.merge import write_merged
+from .report.update import update_run
 
 __all__ = ["main", "collect_claims", "EXIT_CODES"]
 
@@ -129,6 +130,13 @@ def _parser() -> argparse.ArgumentParser:
                                    "runs of several backends into one report with a claim x "
                                    "backend matrix.")
     r.add_argument("dir", metavar="DIR", nargs="?", help="run folder to re-render")
+    r.add_argument("--update", metavar="RUN", help="run folder to update with the claims of "
+                   "--from (same backend, budget, seed)")
+    r.add_argument("--from", dest="source", metavar="RUN",
+                   help="with --update: the run whose claims replace or join RUN's")
+    r.add_argument("--keep-declared", metavar="DIR",
+                   help="with --update: retire the claims the theorem files in DIR no longer "
+                        "declare")
     r.add_argument("--merge", nargs="+", metavar="DIR",
                    help="run folders to merge into one report with a claim x backend matrix")
     r.add_argument("--out", metavar="DIR", help="folder of the merged report (with --merge)")
@@ -347,6 +355,8 @@ def _print_summary(report: dict, out: Path) -> None:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    if args.update or args.source:
+        return _update(args)
     if bool(args.merge) == bool(args.dir) or bool(args.merge) != bool(args.out):
         raise UsageProblem("ntkproof: use 'ntkproof report DIR' or 'ntkproof report --merge "
                            "DIR DIR ... --out DIR'")
@@ -357,6 +367,21 @@ def cmd_report(args: argparse.Namespace) -> int:
     else:
         report = write_report(args.dir)
     _print_summary(report, Path(args.out or args.dir))
+    return _exit_code(report)
+
+
+def _update(args: argparse.Namespace) -> int:
+    if not (args.update and args.source) or args.merge or args.dir:
+        raise UsageProblem("ntkproof: use 'ntkproof report --update RUN --from RUN "
+                           "[--keep-declared DIR]'")
+    keep = None
+    if args.keep_declared:
+        keep = [r["id"] for r in collect_claims(args.keep_declared)]
+    entry = update_run(args.update, args.source, keep=keep)
+    print(f"ntkproof: {args.update} updated from {args.source}: {len(entry['updated'])} "
+          f"claims replaced, {len(entry['added'])} added, {len(entry['retired'])} retired")
+    report = write_report(args.update)
+    _print_summary(report, Path(args.update))
     return _exit_code(report)
 
 

@@ -3,10 +3,12 @@ a box, by branch and bound with python-flint's arb balls.
 
 :func:`certify` is the whole interface; its result is a :class:`CertResult`. This
 package knows no engine, network or pytest (the engine's ``ntk.certify`` calls it).
-python-flint is optional (the ``certify`` extra): importing this package does not
-import it.
+python-flint is a core dependency; :mod:`.symbolic` compiles sympy expressions into
+arb functions (the enclosures a certificate evaluates).
 """
 
-from .bounds import CertResult, LocalMax, Tail, certify
+from .bounds import CertResult, LocalMax, NotABall, Tail, certify
+from .symbolic import arb_function, arb_value, arb_xlogx, xlogx
 
-__all__ = ["certify", "CertResult", "LocalMax", "Tail"]
+__all__ = ["certify", "CertResult", "LocalMax", "Tail", "NotABall", "arb_function",
+           "arb_value", "arb_xlogx", "xlogx"]

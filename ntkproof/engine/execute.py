@@ -17,7 +17,14 @@ from ..backends import get_backend
 from .budgets import get_budget
 from .claims import matches
 from .collect import ClaimCall
-from .records import RecordWriter, new_run_meta, now, write_run_meta, write_selected
+from .records import (
+    RecordWriter,
+    file_origin,
+    new_run_meta,
+    now,
+    write_run_meta,
+    write_selected,
+)
 from .runner import ClaimFailed, ClaimUndecided, RunContext
 
 __all__ = ["run_calls", "reproduce_command"]
@@ -58,8 +65,14 @@ def run_calls(calls: Sequence[ClaimCall], run_dir: str | os.PathLike[str], *,
     complete = False
     try:
         for call in chosen:
+            origin = file_origin(call.file) if call.file else {}
+
+            def stamped(rec: dict[str, Any], origin: dict[str, str] = origin) -> None:
+                rec["provenance"] = dict(origin)
+                record(rec)
+
             context = RunContext(
-                backend=b, budget=bud, run_seed=seed, on_record=record, sweeps=sweeps,
+                backend=b, budget=bud, run_seed=seed, on_record=stamped, sweeps=sweeps,
                 selected=lambda i: matches(i, selectors),
                 reproduce=lambda i: reproduce_command(i, backend=b.spec, budget=bud.name,
                                                       seed=seed, theorems=theorems))

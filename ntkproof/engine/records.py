@@ -17,6 +17,7 @@ Renderers and ``ntkproof report`` / ``diff`` read only these files.
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
 import json
 import os
 import platform
@@ -37,7 +38,8 @@ from ..errors import DamagedFile
 from .verdicts import VERDICTS
 
 __all__ = ["RecordWriter", "read_records", "new_run_meta", "write_run_meta", "read_run_meta",
-           "now", "write_selected", "read_selected", "RECORD_KEYS"]
+           "now", "write_selected", "read_selected", "RECORD_KEYS", "file_origin",
+           "stamp_provenance", "rewrite_records"]
 
 
 def now() -> str:
@@ -108,6 +110,44 @@ def _check_record(rec: Any, path: Path, number: int) -> None:
     if rec["verdict"] not in VERDICTS:
         raise DamagedFile(f"{path}, line {number}: unknown verdict {rec['verdict']!r}; "
                           f"expected one of {', '.join(VERDICTS)}")
+
+
+def file_origin(path: str | os.PathLike[str], root: str | os.PathLike[str] | None = None
+                ) -> dict[str, str]:
+    """Where a claim's code lives: the theorem file (relative to ``root`` when it is
+    inside it) and the sha256 of its bytes, so a report can tell whether the file
+    changed since the claim was verified."""
+    p = Path(path).resolve()
+    try:
+        name = str(p.relative_to(Path(root or Path.cwd()).resolve()))
+    except ValueError:
+        name = str(p)
+    return {"file": name, "sha256": hashlib.sha256(p.read_bytes()).hexdigest()}
+
+
+def stamp_provenance(record: dict[str, Any], meta: dict[str, Any]) -> dict[str, Any]:
+    """``record`` with ``provenance`` naming the run it comes from (id, commit, start),
+    keeping what the record already says (its file and the file's hash)."""
+    prov = dict(record.get("provenance") or {})
+    for key, value in (("run", meta.get("id")), ("commit", meta.get("commit")),
+                       ("started_at", meta.get("started_at"))):
+        if value is not None:
+            prov.setdefault(key, value)
+    return dict(record, provenance=prov)
+
+
+def rewrite_records(run_dir: str | os.PathLike[str], records: list[dict[str, Any]]) -> None:
+    """Replace a run's records by ``records`` (one file) and its selected claims by their
+    ids: used when a run is updated with claims re-run in another run."""
+    folder = Path(run_dir)
+    for old in (folder / "records").glob("*.jsonl"):
+        old.unlink()
+    for old in (folder / "selected").glob("*.json"):
+        old.unlink()
+    writer = RecordWriter(folder, "main")
+    for rec in records:
+        writer.write(rec)
+    write_selected(folder, "main", [r["id"] for r in records])
 
 
 def write_selected(run_dir: str | os.PathLike[str], worker: str, ids: list[str]) -> None:

@@ -25,6 +25,7 @@ from ..engine.budgets import get_budget
 from ..engine.claims import ClaimInfo, claim_spec, matches, unmatched_selectors
 from ..engine.records import (
     RecordWriter,
+    file_origin,
     new_run_meta,
     now,
     read_records,
@@ -169,7 +170,10 @@ class NtkSession:
     def context(self, item: Any) -> RunContext:
         """The engine's run context for one item (its records go to this run's files
         and to the item's report, for the progress lines)."""
+        origin = file_origin(item.path)
+
         def on_record(rec: dict[str, Any]) -> None:
+            rec["provenance"] = dict(origin)
             self.writer.write(rec)
             self.records.append(rec)
             item.user_properties.append(("ntk_record", json.dumps(

@@ -19,7 +19,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ..engine.records import read_records, read_run_meta, read_selected
+from ..engine.records import read_records, read_run_meta, read_selected, stamp_provenance
 from ..engine.verdicts import failing_claims, run_failures, summarize
 from ..errors import DamagedFile
 from .aggregate import enrich
@@ -46,7 +46,7 @@ def build_report(run_dir: str | os.PathLike[str]) -> dict[str, Any]:
     problems: list[str] = []
     latest: dict[str, dict[str, Any]] = {}
     for rec in read_records(run_dir, problems):
-        latest[rec["id"]] = rec
+        latest[rec["id"]] = stamp_provenance(rec, meta)
     claims = sorted(latest.values(), key=lambda c: (c["theorem"], c.get("twin_of") or "",
                                                     c["id"]))
     if not meta.get("finished_at"):

@@ -22,20 +22,36 @@ Route for SiLU (σ''' = 0 is transcendental): by parity (σ'' is even) take
 x >= 0; then σ'' <= 2 s(1-s) <= 1/2 (s = sigmoid), and σ'' + 1/2 >= G(x) /
 (2 (1+e^x)^2) with G = (e^x - x)^2 + 6 e^x - x^2 + 1 > 0, using the lemma
 e^x >= 1 + x + x^2/2 (derivative method); σ''(0) = 1/2 attains the bound.
+
+Certificates (:func:`sup_certificate`): the inputs of ``ntk.certify`` for
+sign·σ'' <= β on the whole real line, compiled from the catalogue's sympy
+expression (:func:`ntkproof.certify.arb_function`, one source). Branch and bound
+on [-10, 10]; around each argmax z* where sign·σ''(z*) = β, a second-order
+argument (sign·σ''(z*) = β and σ'''(z*) = 0 checked by sympy, the arb enclosure of
+sign·σ'''' <= 0 on the neighbourhood); each tail |z| >= 10 rewritten in a variable
+u ∈ (0, U] that tends to 0 as |z| → ∞ (u = e^{-|z|}, e^{-2|z|}, e^{-z²/2} or
+e^{-z²}, see ``_TAILS``), where σ'' is a closed form in u extended by continuity
+to u = 0 (sympy checks the identity, that z(u) inverts u(z) and that u(z) moves
+towards 0 as |z| grows: :func:`tail_identity`), decided by the same branch and
+bound.
 """
 
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
 
 import sympy as sp
 
+from ..certify import LocalMax, Tail, arb_function, xlogx
 from ..derivation import Derivation, Step, chain
 from ..errors import InvalidArgument
 from ..nn.activations import SMOOTH_ACTIVATIONS, Activation, get_activation
 
-__all__ = ["SmoothnessConstant", "smoothness_constant", "SMOOTHNESS"]
+__all__ = ["SmoothnessConstant", "smoothness_constant", "SMOOTHNESS", "Certificate",
+           "sup_certificate", "arb_derivative", "attains", "tail_identity", "TAIL_START"]
 
 Z = Activation.z
 _X = sp.Symbol("x", real=True)
@@ -209,3 +225,148 @@ class _Lazy(dict):
 
 #: Lazily filled mapping activation name -> :class:`SmoothnessConstant`.
 SMOOTHNESS: dict[str, SmoothnessConstant] = _Lazy()
+
+
+# -- certificates: sign·σ'' <= β on the real line, for ntk.certify ---------------------
+
+#: The branch and bound covers [-TAIL_START, TAIL_START]; the tails cover the rest.
+TAIL_START = 10.0
+#: Half-width of the neighbourhood of an argmax decided by the second-order argument
+#: (the fourth derivative keeps its sign there, with room: checked by the certifier).
+LOCAL_RADIUS = 0.1
+_U = sp.Symbol("u", positive=True)
+_T = sp.Symbol("t", positive=True)
+
+
+@dataclass(frozen=True)
+class Certificate:
+    """The inputs of ``ntk.certify(evaluate, box, **options)`` for one inequality,
+    and ``statement``, what it certifies (in words)."""
+
+    evaluate: Callable[..., tuple[Any, Any]]
+    box: dict[str, tuple[float, float]]
+    options: dict[str, Any] = field(default_factory=dict)
+    statement: str = ""
+
+
+@functools.cache
+def arb_derivative(activation: str, order: int) -> Callable[..., Any]:
+    """σ^(order) as an arb function of one ball, compiled from the catalogue's sympy
+    expression (:func:`ntkproof.certify.arb_function`)."""
+    return arb_function(get_activation(activation).derivative_expr(order), [Z])
+
+
+def _is_zero(expr: sp.Expr) -> bool:
+    """sympy proves ``expr == 0`` (directly, or after rewriting in exp)."""
+    expr = sp.sympify(expr)
+    if sp.simplify(expr) == 0:
+        return True
+    return bool(sp.radsimp(sp.simplify(expr.rewrite(sp.exp))) == 0)
+
+
+@functools.cache
+def attains(activation: str, point: sp.Expr, sign: int, bound: sp.Expr) -> bool:
+    """sympy: sign·σ''(point) = bound and σ'''(point) = 0 (the premises of the
+    second-order argument at ``point``)."""
+    act = get_activation(activation)
+    at = {Z: point}
+    return (_is_zero(sign * act.derivative_expr(2).xreplace(at) - bound)
+            and _is_zero(act.derivative_expr(3).xreplace(at)))
+
+
+def _log_forms(name: str) -> dict[int, tuple[sp.Expr, sp.Expr, sp.Expr, str]]:
+    """side -> (u(z), z(u), σ''(z(u)) as a closed form in u, u in words)."""
+    u, z, lg = _U, Z, sp.log(_U)
+    if name == "sigmoid":
+        return {1: (sp.exp(-z), -lg, u * (u - 1) / (1 + u) ** 3, "u = e^{-z}"),
+                -1: (sp.exp(z), lg, u * (1 - u) / (1 + u) ** 3, "u = e^{z}")}
+    if name == "tanh":
+        return {1: (sp.exp(-2 * z), -lg / 2, -8 * u * (1 - u) / (1 + u) ** 3, "u = e^{-2z}"),
+                -1: (sp.exp(2 * z), lg / 2, 8 * u * (1 - u) / (1 + u) ** 3, "u = e^{2z}")}
+    if name == "softplus":
+        return {1: (sp.exp(-z), -lg, u / (1 + u) ** 2, "u = e^{-z}"),
+                -1: (sp.exp(z), lg, u / (1 + u) ** 2, "u = e^{z}")}
+    if name == "silu":
+        form = (2 * u * (1 + u) + (1 - u) * xlogx(u)) / (1 + u) ** 3
+        return {1: (sp.exp(-z), -lg, form, "u = e^{-z}"),
+                -1: (sp.exp(z), lg, form, "u = e^{z}")}
+    if name == "gelu":
+        form = sp.sqrt(2 / sp.pi) * (u + xlogx(u))
+        root = sp.sqrt(-2 * lg)
+        return {1: (sp.exp(-z**2 / 2), root, form, "u = e^{-z²/2}"),
+                -1: (sp.exp(-z**2 / 2), -root, form, "u = e^{-z²/2}")}
+    if name == "erf":
+        form = 4 / sp.sqrt(sp.pi) * sp.sqrt(-u * xlogx(u))
+        root = sp.sqrt(-lg)
+        return {1: (sp.exp(-z**2), root, -form, "u = e^{-z²}"),
+                -1: (sp.exp(-z**2), -root, form, "u = e^{-z²}")}
+    raise InvalidArgument(f"no tail form for {name!r}; expected one of {SMOOTH_ACTIVATIONS}")
+
+
+#: The tails' rewritings, per activation: side -> (u(z), z(u), σ'' in u, u in words).
+_TAILS = {name: _log_forms(name) for name in SMOOTH_ACTIVATIONS}
+
+
+@functools.cache
+def tail_identity(activation: str, side: int) -> bool:
+    """sympy, on the side's half line: σ''(z) = form(u(z)), z(u(z)) = z, u(z) moves
+    towards 0 as |z| grows (u' has the sign of -z) and u(z) → 0 as |z| → ∞."""
+    u_of_z, z_of_u, form, _ = _TAILS[activation][side]
+    z = side * _T  # z > 0 on side +1, z < 0 on side -1
+    d2 = get_activation(activation).derivative_expr(2)
+    u_at = u_of_z.xreplace({Z: z})
+    identity = _is_zero(form.rewrite(sp.log).xreplace({_U: u_at}) - d2.xreplace({Z: z}))
+    inverse = _is_zero(z_of_u.xreplace({_U: u_at}) - z)
+    moves = bool((side * sp.diff(u_of_z, Z).xreplace({Z: z})).is_negative)
+    limit = sp.limit(u_at, _T, sp.oo) == 0
+    return bool(identity and inverse and moves and limit)
+
+
+def _tail(activation: str, side: int, sign: int, bound: sp.Expr, start: float) -> Tail:
+    u_of_z, z_of_u, form, words = _TAILS[activation][side]
+    # an upper end of u's range at least u(±start): z(U) then reaches the box (arb-checked)
+    top = float(sp.N(u_of_z.xreplace({Z: side * sp.Integer(round(start))}), 30)) * (1 + 1e-9)
+    lhs, rhs = arb_function(sign * form, [_U]), arb_function(bound, [])
+    original = arb_function(z_of_u, [_U])
+    rel = "≥" if side > 0 else "≤"
+    return Tail("z", side * start, side, description=words,
+                evaluate=lambda u: (lhs(u), rhs()), box={"u": (0.0, top)},
+                to_original=lambda u: original(u),
+                proof=(f"{words}: σ''(z) = {form} for z {rel} {side * start:g}, z = {z_of_u}, "
+                       "u → 0 monotonically as |z| → ∞ (sympy)"),
+                check=functools.partial(tail_identity, activation, side))
+
+
+def _sign_text(sign: int) -> str:
+    return "" if sign > 0 else "-"
+
+
+def sup_certificate(activation: str, bound: sp.Expr, sign: int = 1, *,
+                    start: float = TAIL_START, radius: float = LOCAL_RADIUS) -> Certificate:
+    """The certificate of sign·σ''(z) <= ``bound`` for every real z (``bound`` a sympy
+    constant; sign ±1 covers the two halves of |σ''| <= bound).
+
+    Box z ∈ [-start, start] by branch and bound; a :class:`~ntkproof.certify.LocalMax`
+    at each exact argmax z* of |σ''| (from :func:`smoothness_constant`) where σ'' has
+    the sign ``sign``, with sympy's check (:func:`attains`) that sign·σ''(z*) = bound
+    and σ'''(z*) = 0, so that a bound below the attained value is refused there and the
+    branch and bound falsifies it; the tails |z| >= start by :data:`_TAILS`.
+    """
+    act = get_activation(activation)
+    sc = smoothness_constant(act.name)
+    d2, d4 = arb_derivative(act.name, 2), arb_derivative(act.name, 4)
+    rhs = arb_function(bound, [])
+    sg = _sign_text(sign)
+    local = []
+    for z0 in sc.argmax:
+        if sp.sign(sp.N(act.derivative_expr(2).xreplace({Z: z0}))) != sign:
+            continue
+        local.append(LocalMax(
+            {"z": z0}, radius, hessian=lambda z: sign * d4(z),
+            proof=(f"f = {sg}σ'' - bound: f(z*) = 0 and f'(z*) = {sg}σ'''(z*) = 0 at z* = {z0} "
+                   f"(sympy), f'' = {sg}σ''''"),
+            check=functools.partial(attains, act.name, z0, sign, bound)))
+    tails = [_tail(act.name, side, sign, bound, start) for side in (1, -1)]
+    text = f"{sg}σ''(z) <= {bound} for all real z ({act.name})"
+    return Certificate(lambda z: (sign * d2(z), rhs()), {"z": (-start, start)},
+                       {"local": local, "tails": tails, "note": text}, text)
