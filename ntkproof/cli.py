@@ -39,7 +39,9 @@ from typing import Any
 
 from ._version import __version__
 from .backends import get_backend
+from .engine import cluster
 from .engine.claims import matches, unmatched_selectors
+from .engine.collect import collect_calls
 from .errors import InvalidArgument, MissingDependency, UnknownName
 from .plugin import invoke
 from .report import write_report
@@ -123,6 +125,10 @@ def _parser() -> argparse.ArgumentParser:
                         "OpenMP threads unless OMP_NUM_THREADS etc. are set")
     v.add_argument("--theorems", default="theorems", metavar="DIR",
                    help="folder of theorem files (default: ./theorems)")
+    v.add_argument("--dask", metavar="ADDRESS",
+                   help="run the claims on a Dask cluster: a scheduler address "
+                        "(tcp://host:8786) or local:N for a local cluster of N workers; "
+                        "needs the dask extra")
     r = sub.add_parser("report", help="re-render report.json/.md/.html from stored records, "
                                       "or merge runs (--merge)",
                        description="ntkproof report DIR re-renders a run (or merged report) "
@@ -274,6 +280,8 @@ def _clear_run_files(out: Path) -> None:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     d = _theorems_dir(args.theorems)
+    if args.dask:
+        return _verify_on_dask(args, d)
     _check_jobs(args.jobs)
     _check_backend(args.backend)
     out = _writable_folder(args.out, "--out")
@@ -314,6 +322,50 @@ def cmd_verify(args: argparse.Namespace) -> int:
     report = json.loads(report_path.read_text())
     _print_summary(report, out)
     return _exit_code(report, code)
+
+
+def _verify_on_dask(args: argparse.Namespace, d: Path) -> int:
+    """``verify --dask``: the engine runs the claims on a Dask cluster (no pytest)."""
+    if args.jobs > 1:
+        raise UsageProblem("ntkproof: --dask and --jobs do not combine: the cluster's workers "
+                           "are the parallel jobs (use --dask local:N)")
+    _check_backend(args.backend)
+    out = _writable_folder(args.out, "--out")
+    claims = _check_selectors(d, args.selectors)
+    if not claims:
+        print(f"ntkproof: {d}/ declares no claim: nothing to verify", file=sys.stderr)
+        return EXIT_CODES["EMPTY"]
+    backend = get_backend(args.backend or os.environ.get("NTKPROOF_BACKEND") or "numpy").spec
+    local = args.dask.startswith("local:")
+    env_before = _share_cores(max(1, int(args.dask.split(":")[1]))) \
+        if local and args.dask.split(":")[1].isdigit() else {}
+    try:
+        client = cluster.connect(args.dask)
+    except MissingDependency as exc:
+        raise UsageProblem(f"ntkproof: {exc}") from None
+    _clear_run_files(out)
+    command = "ntkproof " + " ".join(shlex.quote(a) for a in args.argv)
+    print(f"ntkproof: verifying {' '.join(args.selectors) or 'all claims'} from {d}/ on Dask "
+          f"({args.dask}; budget {args.budget}, seed {args.seed}) -> {out}/", flush=True)
+    try:
+        cluster.run_calls_on_dask(collect_calls(d), out, client=client,
+                                  selectors=args.selectors, backend=backend,
+                                  budget=args.budget, seed=args.seed, theorems=args.theorems,
+                                  command=command, on_record=_progress_line)
+    except KeyboardInterrupt:
+        print("ntkproof: interrupted; the report is partial", file=sys.stderr)
+    finally:
+        cluster.disconnect(client)
+        _restore_env(env_before)
+    report = write_report(out)
+    _print_summary(report, out)
+    return _exit_code(report)
+
+
+def _progress_line(rec: dict) -> None:
+    twin = "  (twin: rejected)" if rec.get("twin_of") and rec["verdict"] == "FALSIFIED" else ""
+    print(f"  {rec['verdict']:<12} {rec['id']:<48} {tightness_text(rec)}  "
+          f"[{rec.get('duration_s', 0):.2f}s]{twin}", flush=True)
 
 
 def _has_plugin(module: str) -> bool:

@@ -77,7 +77,7 @@ def collect_calls(theorems: str | Path) -> list[ClaimCall]:
             spec = claim_spec(value)
             if spec is None or getattr(value, "__module__", None) != module.__name__:
                 continue
-            calls += [ClaimCall(spec, value, params, str(path))
+            calls += [ClaimCall(spec, value, params, str(path.resolve()))
                       for params in parametrizations(value)]
     return calls
 

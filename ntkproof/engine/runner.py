@@ -31,7 +31,7 @@ from ..derivation import discharge
 from ..errors import InvalidArgument, NonFiniteError
 from ..rng import claim_seed, generator, spawn
 from . import decision as dec
-from .budgets import Budget
+from .budgets import Budget, get_budget
 from .claims import ClaimInfo, ClaimSpec
 from .search import Space, worst_case_search
 from .verdicts import claim_problem, worst_verdict
@@ -43,6 +43,23 @@ __all__ = ["ClaimRun", "ClaimSkipped", "ClaimFailed", "ClaimUndecided", "RunCont
 REFEREE_ZONE = 1e4
 
 Evaluate = Callable[..., Sequence[Any]]
+#: ``map_points(measure, [(x, seed), ...]) -> [value, ...]``: how a run measures a sweep.
+MapPoints = Callable[[Callable[..., float], Sequence[tuple[Any, int]]], list[float]]
+
+
+def _map_here(measure: Callable[..., float], points: Sequence[tuple[Any, int]]) -> list[float]:
+    """Measure the points one after the other, in this process."""
+    return [float(measure(x, s)) for x, s in points]
+
+
+class _SeedOnly:
+    """``f(seed)`` as a measurement ``(x, seed) -> value`` (picklable, unlike a lambda)."""
+
+    def __init__(self, f: Callable[[int], float]) -> None:
+        self.f = f
+
+    def __call__(self, _x: Any, seed: int) -> float:
+        return float(self.f(seed))
 
 
 class ClaimSkipped(Exception):
@@ -75,23 +92,28 @@ class RunContext:
     ``on_record(record)`` stores a finished claim's record; ``selected(claim_id)``
     says whether a member of a family (a claim or one of its twins) is to run;
     ``sweeps`` caches measured sweeps (``ntk.rate(..., sweep=...)``) across the
-    claims of this process, so a claim and its twins measure once.
+    claims of this process, so a claim and its twins measure once; ``map_points``
+    measures the points of a sweep (on a Dask cluster, :mod:`ntkproof.engine.cluster`;
+    by default one after the other here).
     """
 
     def __init__(self, *, backend: Backend, budget: Budget, run_seed: int,
                  reproduce: Callable[[str], str], on_record: Callable[[dict[str, Any]], None],
                  selected: Callable[[str], bool] | None = None,
-                 sweeps: dict[Any, float] | None = None) -> None:
+                 sweeps: dict[Any, float] | None = None,
+                 map_points: MapPoints | None = None) -> None:
         self.backend, self.budget, self.run_seed = backend, budget, int(run_seed)
         self.reproduce, self.on_record = reproduce, on_record
         self.selected = selected or (lambda _id: True)
         self.sweeps: dict[Any, float] = {} if sweeps is None else sweeps
+        self.map_points = map_points
 
     def claim_run(self, info: ClaimInfo) -> ClaimRun:
         """The runner of one claim (the ``ntk`` its body receives)."""
         return ClaimRun(info, backend=self.backend, budget=self.budget,
                         run_seed=self.run_seed, reproduce=self.reproduce(info.id),
-                        on_record=self.on_record, sweeps=self.sweeps)
+                        on_record=self.on_record, sweeps=self.sweeps,
+                        map_points=self.map_points)
 
     def run_family(self, spec: ClaimSpec, fn: Callable[..., Any], args: Sequence[Any],
                    kwargs: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -147,7 +169,8 @@ class ClaimRun:
 
     def __init__(self, info: ClaimInfo, *, backend: Backend, budget: Budget, run_seed: int,
                  reproduce: str, on_record: Callable[[dict[str, Any]], None],
-                 sweeps: dict[Any, float] | None = None) -> None:
+                 sweeps: dict[Any, float] | None = None,
+                 map_points: MapPoints | None = None) -> None:
         self.info, self.backend, self.budget = info, backend, budget
         self.run_seed = int(run_seed)
         self.seed = claim_seed(run_seed, info.seed_key)
@@ -156,8 +179,24 @@ class ClaimRun:
         self.extra: dict[str, Any] = {}
         self._on_record = on_record
         self._sweeps: dict[Any, float] = {} if sweeps is None else sweeps
+        self._map_points: MapPoints = map_points or _map_here
         self._start = time.perf_counter()
         self._finished = False
+
+    def __getstate__(self) -> dict[str, Any]:
+        """A claim's runner travels to a cluster's worker inside a measurement closure:
+        it keeps what measurements use (claim, backend, budget, seeds) and leaves the
+        run's records, caches and decisions at home."""
+        state = self.__dict__.copy()
+        state.update(backend=self.backend.spec, budget=self.budget.name, decisions=[],
+                     extra={}, _on_record=None, _sweeps={}, _map_points=None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.backend = get_backend(state["backend"])
+        self.budget = get_budget(state["budget"])
+        self._map_points = _map_here
 
     def __repr__(self) -> str:
         return f"<ClaimRun {self.info.id} on {self.backend.spec}, seed={self.seed}>"
@@ -311,15 +350,21 @@ class ClaimRun:
                                        max(abs(float(lhs)), abs(float(rhs))), s))
         return self._keep(dec.decide_probabilistic(obs, delta, self._tolerance(slack)))
 
-    def _measured(self, sweep: str | None, measure: Callable[..., float], x: Any,
-                  seed: int) -> float:
-        """``measure(x, seed)``, cached under ``sweep`` for this run and backend."""
-        if sweep is None:
-            return float(measure(x, seed))
-        key = (sweep, self.backend.spec, self.budget.name, self.run_seed, repr(x), seed)
-        if key not in self._sweeps:
-            self._sweeps[key] = float(measure(x, seed))
-        return self._sweeps[key]
+    def _measure_points(self, sweep: str | None, measure: Callable[..., float],
+                        points: Sequence[tuple[Any, int]]) -> list[float]:
+        """``measure(x, seed)`` at every point, cached under ``sweep`` for this run and
+        backend; the points not cached yet are measured together (on a cluster when
+        the run has one: :class:`RunContext`'s ``map_points``)."""
+        keys = [(sweep, self.backend.spec, self.budget.name, self.run_seed, repr(x), s)
+                if sweep else None for x, s in points]
+        todo = [i for i, k in enumerate(keys) if k is None or k not in self._sweeps]
+        fresh = dict(zip(todo, self._map_points(measure, [points[i] for i in todo]),
+                         strict=True)) if todo else {}
+        for i, value in fresh.items():
+            if keys[i] is not None:
+                self._sweeps[keys[i]] = float(value)
+        return [float(fresh[i]) if i in fresh else self._sweeps[keys[i]]
+                for i in range(len(points))]
 
     def rate(self, measure: Callable[[Any, int], float], xs: Sequence[float], *,
              claimed: float, slack: float, attained: bool = False, variable: str = "m",
@@ -334,8 +379,9 @@ class ClaimRun:
         thing.
         """
         seeds_n = seeds or self.budget.seeds
-        errors = [[self._measured(sweep, measure, x, s)
-                   for s in self.seeds(seeds_n, f"rate/{x}")] for x in xs]
+        points = [(x, s) for x in xs for s in self.seeds(seeds_n, f"rate/{x}")]
+        flat = self._measure_points(sweep, measure, points)
+        errors = [flat[i * seeds_n:(i + 1) * seeds_n] for i in range(len(xs))]
         fit = dec.fit_rate(xs, errors, seed=claim_seed(self.seed, "bootstrap"),
                            n_boot=self.budget.bootstrap)
         return self._keep(dec.decide_rate(fit, claimed, slack, attained=attained,
@@ -348,8 +394,8 @@ class ClaimRun:
         """Method A's error is below method B's by more than ``margin`` across seeds
         (``sweep`` caches the per-seed errors, as in :meth:`rate`)."""
         ss = self.seeds(seeds or self.budget.seeds, "separation")
-        a = [self._measured(sweep and f"{sweep}/A", lambda _x, s: run_a(s), 0, s) for s in ss]
-        b = [self._measured(sweep and f"{sweep}/B", lambda _x, s: run_b(s), 0, s) for s in ss]
+        a = self._measure_points(sweep and f"{sweep}/A", _SeedOnly(run_a), [(0, s) for s in ss])
+        b = self._measure_points(sweep and f"{sweep}/B", _SeedOnly(run_b), [(0, s) for s in ss])
         return self._keep(dec.decide_separation(a, b, margin=margin, labels=labels))
 
     def derivation(self, derivation: Any, *, goal: Any = None, points: int = 24) -> dec.Decision:

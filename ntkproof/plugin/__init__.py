@@ -35,6 +35,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--ntk-list", default=None, metavar="FILE",
                     help="write the collected claims as JSON to FILE "
                     "(used by 'ntkproof list')")
+    group.addoption("--ntk-dask", default=None, metavar="ADDRESS",
+                    help="measure the points of sweeps (rates, separations) on a Dask "
+                         "cluster: a scheduler address or local:N (needs the dask extra)")
     group.addoption("--ntk-progress", action="store_true", default=False,
                     help="print one line per finished claim (verdict, tightness, time)")
 

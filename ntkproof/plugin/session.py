@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from ..backends import get_backend
+from ..engine import cluster
 from ..engine.budgets import get_budget
 from ..engine.claims import ClaimInfo, claim_spec, matches, unmatched_selectors
 from ..engine.records import (
@@ -34,7 +35,7 @@ from ..engine.records import (
 )
 from ..engine.runner import RunContext, describe
 from ..engine.verdicts import failing_claims
-from ..errors import MissingDependency, UnknownName
+from ..errors import InvalidArgument, MissingDependency, UnknownName
 from ..report import write_report
 from ..report.format import tightness_text
 
@@ -84,9 +85,24 @@ class NtkSession:
         self.meta: dict[str, Any] | None = None
         self.problems: list[str] = []
         self.sweeps: dict[Any, float] = {}  # measured sweeps shared by claims and twins
+        self.client: Any = None  # a Dask client (--ntk-dask)
+        self.map_points: Any = None
         if self.is_controller:
             # a fresh list of selected claims per run (workers write theirs later)
             shutil.rmtree(self.run_dir / "selected", ignore_errors=True)
+
+    def use_dask(self, config: pytest.Config, address: str | None) -> None:
+        """``--ntk-dask``: the claims run here, their sweeps' points on the cluster."""
+        if not address or not self.is_controller:
+            return
+        if getattr(config.option, "numprocesses", None):
+            raise pytest.UsageError("ntkproof: --ntk-dask and -n (pytest-xdist) do not combine; "
+                                    "the cluster's workers are the parallel jobs")
+        try:
+            self.client = cluster.connect(address)
+        except (MissingDependency, InvalidArgument) as exc:
+            raise pytest.UsageError(f"ntkproof: {exc}") from None
+        self.map_points = cluster.map_points_on_cluster
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> NtkSession:
@@ -98,11 +114,13 @@ class NtkSession:
         except (UnknownName, MissingDependency, ValueError) as exc:
             raise pytest.UsageError(f"ntkproof: {exc}") from None
         workerinput = getattr(config, "workerinput", None)
-        return cls(backend=backend.spec, budget=budget.name, seed=int(opt.ntk_seed),
-                   report_dir=opt.ntk_report, selectors=opt.ntk_select,
-                   list_file=opt.ntk_list, progress=opt.ntk_progress,
-                   worker=workerinput["workerid"] if workerinput else None,
-                   records_dir=workerinput.get("ntk_records") if workerinput else None)
+        session = cls(backend=backend.spec, budget=budget.name, seed=int(opt.ntk_seed),
+                      report_dir=opt.ntk_report, selectors=opt.ntk_select,
+                      list_file=opt.ntk_list, progress=opt.ntk_progress,
+                      worker=workerinput["workerid"] if workerinput else None,
+                      records_dir=workerinput.get("ntk_records") if workerinput else None)
+        session.use_dask(config, getattr(opt, "ntk_dask", None))
+        return session
 
     @property
     def is_controller(self) -> bool:
@@ -183,7 +201,8 @@ class NtkSession:
         return RunContext(backend=get_backend(self.backend_spec),
                           budget=get_budget(self.budget_name), run_seed=self.seed,
                           reproduce=lambda claim_id: self.reproduce(claim_id, item),
-                          on_record=on_record, selected=self.is_selected, sweeps=self.sweeps)
+                          on_record=on_record, selected=self.is_selected, sweeps=self.sweeps,
+                          map_points=self.map_points)
 
     def progress(self, report: pytest.TestReport) -> None:
         if not self.show_progress or not self.is_controller or report.when != "call" and not (
@@ -250,5 +269,8 @@ class NtkSession:
                 tr.write_line(json.loads(report_file.read_text())["summary"]["headline"])
 
     def cleanup(self) -> None:
+        if self.client is not None:
+            cluster.disconnect(self.client)
+            self.client = None
         if self._tmp and self.is_controller:
             shutil.rmtree(self._tmp, ignore_errors=True)

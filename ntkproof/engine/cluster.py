@@ -1,0 +1,211 @@
+"""Runs on a Dask cluster: claims spread over workers, and a long sweep's points too.
+
+``ntkproof verify --dask ADDRESS`` sends each claim (with its declared twins) to a
+worker of a running Dask scheduler (``tcp://host:8786``); ``--dask local:N`` starts a
+``LocalCluster`` of N single-threaded worker processes. Inside a claim, the points of
+a sweep (width × seed of ``ntk.rate``, seeds of ``ntk.separation``) are submitted to
+the cluster as tasks of their own, so one expensive rate claim spreads over many
+workers (the claim's task secedes while it waits: ``distributed.worker_client``).
+
+The records come back to this process and go into the same run folder as a local
+run's, with the same seeds, hence the same report. A task whose worker dies or
+fails is retried (``retries``); after that its claims are recorded as ERROR with the
+reason, never lost silently.
+
+Dask and distributed are the optional extra ``dask``; importing this module does not
+import them.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from ..backends import get_backend
+from ..errors import InvalidArgument, MissingDependency
+from .budgets import get_budget
+from .claims import matches
+from .collect import ClaimCall, load_theorem_file
+from .execute import reproduce_command
+from .records import RecordWriter, file_origin, new_run_meta, now, write_run_meta, write_selected
+from .runner import ClaimFailed, ClaimUndecided, RunContext
+
+__all__ = ["connect", "disconnect", "run_calls_on_dask", "map_points_on_cluster"]
+
+#: How often a claim's task is retried when its worker dies or it fails to run.
+RETRIES = 2
+
+
+def _distributed() -> Any:
+    try:
+        import distributed  # noqa: PLC0415 - optional dependency (the dask extra)
+    except ImportError:
+        raise MissingDependency("--dask needs dask and distributed: pip install "
+                                "'ntkproof[dask]'") from None
+    return distributed
+
+
+def connect(address: str) -> Any:
+    """A Dask client: ``local:N`` starts a LocalCluster of N single-threaded worker
+    processes; anything else is a scheduler address (``tcp://host:8786``)."""
+    distributed = _distributed()
+    if address.startswith("local:"):
+        try:
+            n = int(address.split(":", 1)[1])
+        except ValueError:
+            n = 0
+        if n < 1:
+            raise InvalidArgument(f"--dask {address!r}: local:N needs a whole number of "
+                                  "workers N >= 1, e.g. local:2")
+        cluster = distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                                           dashboard_address=None)
+        return distributed.Client(cluster)
+    try:
+        return distributed.Client(address, timeout="20s")
+    except OSError as exc:
+        raise InvalidArgument(f"--dask {address!r}: no Dask scheduler answers there "
+                              f"({exc})") from None
+
+
+def disconnect(client: Any) -> None:
+    """Close the client, and the LocalCluster it started (a scheduler given by address
+    stays up)."""
+    local = getattr(client, "cluster", None)
+    client.close()
+    if local is not None:
+        local.close()
+
+
+def _theorem_modules() -> list[Any]:
+    """Loaded theorem modules: their functions travel by value (a worker cannot import
+    them by name)."""
+    return [m for name, m in list(sys.modules.items())
+            if name.startswith("ntkproof_theorems.")
+            or Path(str(getattr(m, "__file__", "") or "")).parent.name == "theorems"]
+
+
+def _dumps(obj: Any) -> bytes:
+    import cloudpickle  # noqa: PLC0415 - comes with the optional dask extra
+
+    modules = _theorem_modules()
+    for module in modules:
+        cloudpickle.register_pickle_by_value(module)
+    try:
+        return cloudpickle.dumps(obj)
+    finally:
+        for module in modules:
+            cloudpickle.unregister_pickle_by_value(module)
+
+
+def _point(payload: bytes, x: Any, seed: int) -> float:
+    import cloudpickle  # noqa: PLC0415 - comes with the optional dask extra
+
+    return float(cloudpickle.loads(payload)(x, seed))
+
+
+def map_points_on_cluster(measure: Callable[..., float],
+                          points: Sequence[tuple[Any, int]]) -> list[float]:
+    """Measure the points as tasks of the cluster this code runs on (from inside a
+    worker's task, or from a process holding a client); falls back to measuring here
+    when ``measure`` cannot travel (its closure holds something unpicklable)."""
+    distributed = _distributed()
+    try:
+        payload = _dumps(measure)
+    except Exception:  # noqa: BLE001 - an unpicklable closure is measured here
+        return [float(measure(x, s)) for x, s in points]
+    xs, seeds = [p[0] for p in points], [p[1] for p in points]
+    try:
+        distributed.get_worker()
+    except ValueError:  # a client process (the pytest plugin's controller)
+        client = distributed.get_client()
+        return [float(v) for v in client.gather(client.map(
+            _point, [payload] * len(points), xs, seeds, pure=False, retries=RETRIES))]
+    with distributed.worker_client() as client:
+        return [float(v) for v in client.gather(client.map(
+            _point, [payload] * len(points), xs, seeds, pure=False, retries=RETRIES))]
+
+
+def _run_remote(file: str, name: str, params: dict[str, Any], config: dict[str, Any]
+                ) -> list[dict[str, Any]]:
+    """A worker's task: import the theorem file, run one claim call, return its records."""
+    module = load_theorem_file(file)
+    fn = getattr(module, name)
+    records: list[dict[str, Any]] = []
+    origin = file_origin(file)
+    selectors = config["selectors"]
+    context = RunContext(
+        backend=get_backend(config["backend"]), budget=get_budget(config["budget"]),
+        run_seed=config["seed"], on_record=lambda r: records.append(dict(r, provenance=origin)),
+        selected=lambda i: matches(i, selectors), map_points=map_points_on_cluster,
+        reproduce=lambda i: reproduce_command(i, backend=config["backend"],
+                                              budget=config["budget"], seed=config["seed"],
+                                              theorems=config["theorems"]))
+    try:
+        fn(ntk=context, **params)
+    except (ClaimFailed, ClaimUndecided):
+        pass  # recorded
+    return records
+
+
+def _lost(call: ClaimCall, selectors: Sequence[str], backend: str, exc: BaseException
+          ) -> list[dict[str, Any]]:
+    """ERROR records for the claims of a task that did not come back."""
+    out: list[dict[str, Any]] = []
+    for info, _ in call.spec.members(call.params):
+        if not matches(info.id, selectors):
+            continue
+        out.append({"id": info.id, "theorem": info.theorem, "title": info.title,
+                    "statement": info.statement, "source": info.source, "kind": info.kind,
+                    "verdict": "ERROR", "backend": backend, "cases": 0, "duration_s": 0.0,
+                    "tightness": {}, "worst_case": None, "reproduce": "",
+                    "message": f"the task did not come back from the cluster after "
+                               f"{RETRIES} retries: {type(exc).__name__}: {exc}",
+                    "checks": [], **({"twin_of": info.twin_of} if info.twin_of else {})})
+    return out
+
+
+def run_calls_on_dask(calls: Sequence[ClaimCall], run_dir: str | os.PathLike[str], *,
+                      client: Any, selectors: Sequence[str] = (), backend: str = "numpy",
+                      budget: str = "quick", seed: int = 0, theorems: str | Path = "theorems",
+                      command: str = "",
+                      on_record: Callable[[dict[str, Any]], None] | None = None
+                      ) -> dict[str, Any]:
+    """Like :func:`ntkproof.engine.execute.run_calls`, with every selected claim call a
+    task of ``client``'s cluster; returns the run's metadata."""
+    distributed = _distributed()
+    b, bud = get_backend(backend), get_budget(budget)
+    out = Path(run_dir)
+    meta = new_run_meta(backend=b.spec, budget=bud.name, seed=seed, command=command)
+    info: dict[str, Any] = dict(client.scheduler_info()) if hasattr(client, "scheduler_info") \
+        else {}
+    meta["dask"] = {"scheduler": str(info.get("address", "")),
+                    "workers": len(info.get("workers", {}))}
+    write_run_meta(out, meta)
+    chosen = [c for c in calls if any(matches(i, selectors) for i in c.ids)]
+    write_selected(out, "main", [i for c in chosen for i in c.ids if matches(i, selectors)])
+    writer = RecordWriter(out, "main")
+    config = {"backend": b.spec, "budget": bud.name, "seed": seed, "selectors": list(selectors),
+              "theorems": str(theorems)}
+    futures = {client.submit(_run_remote, c.file, c.fn.__name__, dict(c.params), config,
+                             pure=False, retries=RETRIES): c for c in chosen}
+    complete = False
+    try:
+        for future in distributed.as_completed(futures):
+            try:
+                records = future.result()
+            except Exception as exc:  # noqa: BLE001 - a lost task is recorded, not dropped
+                records = _lost(futures[future], selectors, b.spec, exc)
+            for rec in records:
+                writer.write(rec)
+                if on_record is not None:
+                    on_record(rec)
+        complete = True
+    finally:
+        if not complete:
+            client.cancel(list(futures))
+        meta.update(finished_at=now(), complete=complete)
+        write_run_meta(out, meta)
+    return meta

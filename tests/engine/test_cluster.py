@@ -1,0 +1,89 @@
+"""Runs on a Dask cluster: the same report as a local run; a long sweep spreads over the
+workers; a task that dies is retried, then recorded as ERROR, never lost."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ntkproof.cli import main
+
+pytest.importorskip("distributed", reason="the dask extra is not installed")
+
+THEOREM = '''
+import os
+from ntkproof import Box, Twin, claim
+
+
+@claim("toy.cosine", kind="bound", title="1 - cos x <= x^2/2", statement="s", source="s",
+       known_sup=1.0, twins=[Twin("twin_small", title="t", statement="s", c=2.2)])
+def test_cosine(ntk, c=2.0):
+    ntk.bound(lambda b, x: (1 - b.cos(x), x * x / c, 1 + b.abs(b.cos(x))), Box(x=(-3.0, 3.0)))
+
+
+def where(m, seed):
+    with open(f"pids/{os.getpid()}-{m}-{seed}", "w"):
+        pass
+    return 2.0 / m
+
+
+@claim("toy.rate", kind="rate", title="2/m", statement="s", source="s",
+       twins=[Twin("twin_fast", title="t", statement="s", claimed=-2.0)])
+def test_rate(ntk, claimed=-1.0):
+    ntk.rate(where, [8, 16, 32, 64, 128], claimed=claimed, slack=0.05, sweep="toy.rate",
+             slack_reason="exact 1/m: no finite-size bias")
+'''
+
+DIES = '''
+import os
+from ntkproof import claim
+
+
+@claim("dies.hard", kind="identity", title="kills its worker", statement="s", source="s")
+def test_dies(ntk):
+    os._exit(3)
+'''
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    (tmp_path / "theorems").mkdir()
+    (tmp_path / "pids").mkdir()
+    (tmp_path / "theorems" / "test_toy.py").write_text(THEOREM)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def _claims(folder):
+    return {c["id"]: c for c in json.loads((folder / "report.json").read_text())["claims"]}
+
+
+def test_a_dask_run_gives_the_local_report_and_spreads_a_sweep(project, capsys):
+    assert main(["verify", "--out", "local"]) == 0
+    for p in (project / "pids").iterdir():
+        p.unlink()
+    assert main(["verify", "--dask", "local:2", "--out", "dask"]) == 0
+    local, dask = _claims(project / "local"), _claims(project / "dask")
+    assert {k: v["verdict"] for k, v in dask.items()} == {k: v["verdict"] for k, v in
+                                                        local.items()}
+    for cid in local:
+        assert dask[cid].get("tightness") == local[cid].get("tightness")
+    assert main(["diff", "local", "dask"]) == 0
+    assert "0 verdict changes, 0 moved" in capsys.readouterr().out
+    points = list((project / "pids").iterdir())
+    assert len(points) == 25, "the claim and its twin share one sweep of 5 x 5 points"
+    assert len({p.name.split("-")[0] for p in points}) == 2, "both workers measured points"
+
+
+def test_a_task_that_kills_its_worker_is_recorded_as_error(project, capsys):
+    (project / "theorems" / "test_dies.py").write_text(DIES)
+    assert main(["verify", "dies", "--dask", "local:1", "--out", "out"]) == 1
+    rec = _claims(project / "out")["dies.hard"]
+    assert rec["verdict"] == "ERROR" and "did not come back from the cluster" in rec["message"]
+
+
+def test_dask_arguments_are_checked(project, capsys):
+    assert main(["verify", "--dask", "local:0"]) == 4
+    assert "local:N needs a whole number of workers" in capsys.readouterr().err
+    assert main(["verify", "--dask", "local:2", "--jobs", "2"]) == 4
