@@ -1,6 +1,7 @@
 """Full-batch gradient descent for a network and its linearisation, in lockstep.
 
-Loss and update (theorems.md §3; the 1/n convention of Telgarsky DLT §4)::
+Loss and update (the 1/n convention of Telgarsky, Deep learning theory lecture notes,
+§4; Lee et al. 2019, *Wide neural networks of any depth evolve as linear models*, §2)::
 
     L(θ) = (1/n) Σ_i ½ (f(x_i; θ) - y_i)²,      θ_{k+1} = θ_k - lr ∇L(θ_k)
 
@@ -73,7 +74,8 @@ def max_learning_rate(model: Model, X: Any) -> float:
     """``2n / λ_max(K)``, K the eNTK Gram at ``model.params0`` on the n rows of ``X``.
 
     GD on the linearised model converges iff ``0 < lr < 2n/λ_max(K)``
-    (theorems.md §3; neural-tangents ``predict.max_learning_rate`` with one output).
+    (the linear recursion above: stable iff ``|1 - lr λ/n| < 1`` for every eigenvalue λ;
+    neural-tangents' ``predict.max_learning_rate`` with one output).
     """
     check_model(model)
     Xb = check_inputs(X, model.d, model.backend)
