@@ -7,8 +7,8 @@ python-flint is a core dependency; :mod:`.symbolic` compiles sympy expressions i
 arb functions (the enclosures a certificate evaluates).
 """
 
-from .bounds import CertResult, LocalMax, NotABall, Tail, certify
+from .bounds import CertResult, LocalMax, NotABall, Tail, certify, negative_definite
 from .symbolic import arb_function, arb_value, arb_xlogx, xlogx
 
-__all__ = ["certify", "CertResult", "LocalMax", "Tail", "NotABall", "arb_function",
-           "arb_value", "arb_xlogx", "xlogx"]
+__all__ = ["certify", "CertResult", "LocalMax", "Tail", "NotABall", "negative_definite",
+           "arb_function", "arb_value", "arb_xlogx", "xlogx"]

@@ -7,12 +7,14 @@ The box (minus the neighbourhoods that local arguments decide, below) is a list 
 sub-boxes. A sub-box becomes one ``flint.arb`` ball per variable (the union of the
 balls of its two float end points, so it contains the closed interval); ``evaluate``
 returns enclosures of both sides. The sub-box is *decided* when ``lhs.upper() <=
-rhs.lower()`` (``<`` when ``strict``). Otherwise its midpoint (float coordinates, balls
-of radius 0: a concrete point of the box) is evaluated; if there ``lhs.lower() >
-rhs.upper()`` (``>=`` when strict) the inequality fails at that point, which is
-re-checked at twice the precision and returned. Otherwise the widest variable is
-bisected. Sub-boxes are processed best first: those whose parent's midpoint came
-closest to a violation first, so a false statement is found early. The search stops
+rhs.lower()`` (``<`` when ``strict``). Otherwise, when the centre of the enclosure of
+lhs - rhs is above 0 (and always for the first sub-boxes), its midpoint (float
+coordinates, balls of radius 0: a concrete point of the box) is evaluated; if there
+``lhs.lower() > rhs.upper()`` (``>=`` when strict) the inequality fails at that point,
+which is re-checked at twice the precision and returned. Then the widest variable is
+bisected. Two queues take turns choosing the next sub-box: the largest first (an
+interrupted search leaves little volume undecided) and the one whose parent came
+closest to a violation first (a false statement is found early). The search stops
 when every sub-box is decided (CERTIFIED), at a confirmed counterexample
 (FALSIFIED), or when ``max_boxes`` or ``time_limit`` runs out (INCONCLUSIVE, with the
 undecided fraction of the box volume).
@@ -31,10 +33,13 @@ negative semidefinite. What is checked, and by whom:
   and the enclosure of f at z* must contain 0 (arb, here: a wrong centre or a wrong
   constant is caught whenever the enclosure separates f(z*) from 0);
 * z* ∈ N: the ball of z* lies inside N (arb, here);
-* the Hessian: ``hessian(**balls)`` encloses it on all of N; in one variable its upper
-  end must be <= 0, in several every pivot of an arb LDLᵀ elimination of -H must be
-  > 0, which makes every symmetric matrix in the enclosure negative definite (arb,
-  here). That ``hessian`` is the second derivative of lhs - rhs is the caller's.
+* the Hessian: ``hessian(**balls)`` bounds it from above on all of N: every H(ξ),
+  ξ ∈ N, is ≼ (Loewner order) some symmetric matrix of the returned enclosure (an
+  enclosure of H itself is such a bound; so is u·M when H(ξ) = ∫ w σ(ξ, t) v vᵀ dt
+  with w >= 0, σ <= u and M = ∫ w v vᵀ). In one variable its upper end must be <= 0,
+  in several every pivot of an arb LDLᵀ elimination of its negative must be > 0,
+  which makes every symmetric matrix in the enclosure negative definite (arb, here).
+  That ``hessian`` bounds the second derivative of lhs - rhs is the caller's.
 
 An argument that fails a check is not used: its neighbourhood stays in the branch and
 bound (where a true but attained bound stays undecided, and a false one is
@@ -57,8 +62,8 @@ be given, runs here and must return True, and the certificate says the tail is t
 caller's.
 
 ``max_ratio`` is the largest rigorous lower bound of lhs/rhs (where rhs > 0) at the
-points the search evaluated exactly: the midpoints of the sub-boxes it could not
-decide at once and the centres of the local arguments. It is a lower bound on the
+points the search evaluated exactly: the midpoints it evaluated (above) and the
+centres of the local arguments. It is a lower bound on the
 supremum of lhs/rhs over the box: the tightness never overstates.
 
 Precision: ``flint.ctx.prec`` is set to ``prec`` bits inside the call and restored.
@@ -72,6 +77,7 @@ import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 
 import flint
@@ -80,7 +86,7 @@ import sympy as sp
 from ..errors import InvalidArgument
 from .symbolic import arb_value
 
-__all__ = ["CertResult", "LocalMax", "Tail", "certify", "NotABall"]
+__all__ = ["CertResult", "LocalMax", "Tail", "certify", "NotABall", "negative_definite"]
 
 Box = tuple[tuple[float, float], ...]
 
@@ -122,11 +128,12 @@ class LocalMax:
     attained), decided by a second-order argument instead of enclosures (see the
     module docstring).
 
-    ``center``: variable -> z* (an int or float, taken exactly; a sympy constant,
+    ``center``: variable -> z* (an int, float or Fraction, taken exactly; a sympy constant,
     enclosed rigorously; an arb ball; or a callable returning one). ``radius``: the
     neighbourhood is z* ± radius in every variable, intersected with the box.
-    ``hessian(**balls)``: an enclosure of the second derivative (one variable: an arb;
-    several: a square nested sequence of arb) of lhs - rhs on the neighbourhood.
+    ``hessian(**balls)``: a bound above, in the Loewner order, of the second
+    derivative of lhs - rhs on the neighbourhood (one variable: an arb; several: a
+    square nested sequence of arb; an enclosure of the Hessian is one).
     ``proof``: what the caller proved about z* (f(z*) = 0, ∇f(z*) = 0) and how.
     ``check()``: the caller's symbolic check of that proof, run here (optional).
     """
@@ -182,6 +189,13 @@ def _width(box: Box) -> float:
 
 def _fmt(x: float) -> str:
     return f"{x:.10g}"
+
+
+def _interval(x: Any) -> str:
+    """An arb ball as [lower, upper] (4 digits)."""
+    if not x.is_finite():
+        return str(x)
+    return f"[{float(x.lower()):.4g}, {float(x.upper()):.4g}]"
 
 
 def _box_text(names: Sequence[str], box: Box) -> str:
@@ -263,6 +277,8 @@ def _as_ball(value: Any, what: str) -> Any:
         return value
     if isinstance(value, bool):
         raise NotABall(f"certify: {what} = {value!r} is not a number")
+    if isinstance(value, Fraction):
+        return flint.arb(flint.fmpq(value.numerator, value.denominator))
     if isinstance(value, int | float):
         if not math.isfinite(value):
             raise InvalidArgument(f"certify: {what} = {value!r} is not finite")
@@ -285,7 +301,7 @@ class _Search:
         self.boxes = 0
         self.max_ratio: float | None = None
         self.counter = itertools.count()
-        self.last_excess = -math.inf  # lhs - rhs at the last midpoint (the children's key)
+        self.last_excess = -math.inf  # lhs - rhs at the last box (the children's key)
 
     def decided(self, lhs: Any, rhs: Any) -> bool:
         return bool(lhs.upper() < rhs.lower()) if self.strict else bool(
@@ -311,7 +327,7 @@ class _Search:
 
         Two queues share the sub-boxes and take turns: the largest first (so that an
         interrupted search leaves little volume undecided) and the one whose parent's
-        midpoint came closest to a violation first (so that a false statement is found
+        lhs - rhs came closest to a violation first (so that a false statement is found
         early). A sub-box taken from one queue is skipped in the other."""
         alive: dict[int, Box] = {}
         by_size: list[tuple[float, int]] = []
@@ -325,6 +341,7 @@ class _Search:
 
         for piece in pieces:
             push(piece, -math.inf)
+        initial = set(alive)
         stuck: list[Box] = []
         turn = itertools.cycle((by_size, by_excess))
         while alive:
@@ -334,15 +351,19 @@ class _Search:
             k = heapq.heappop(queue)[1]
             while k not in alive:
                 k = heapq.heappop(queue)[1]
+            first = k in initial
             box = alive.pop(k)
             self.boxes += 1
             lhs, rhs = _pair(evaluate(**_balls(names, box)), "evaluate")
             if self.decided(lhs, rhs):
                 continue
-            point = tuple(lo / 2 + hi / 2 for lo, hi in box)
-            found = self.try_point(evaluate, names, point)
-            if found is not None:
-                return "FALSIFIED", found, [box, *alive.values()]
+            gap = lhs - rhs
+            self.last_excess = float(gap.mid()) if gap.is_finite() else -math.inf
+            if first or not gap.is_finite() or gap.mid() > 0:
+                point = tuple(lo / 2 + hi / 2 for lo, hi in box)
+                found = self.try_point(evaluate, names, point)
+                if found is not None:
+                    return "FALSIFIED", found, [box, *alive.values()]
             children = _split(box)
             if children is None:
                 stuck.append(box)
@@ -378,29 +399,34 @@ class _Search:
 
 # -- local (second-order) arguments ------------------------------------------------
 
-def _negative_definite(h: Any, d: int) -> tuple[bool, str]:
-    """Whether every matrix in the enclosure ``h`` is negative (semi)definite."""
+def negative_definite(h: Any, d: int) -> tuple[bool, str]:
+    """Whether every symmetric matrix in the enclosure ``h`` (an arb for d = 1, else a
+    d x d nested sequence of arb) is negative semidefinite (d = 1: its upper end <= 0)
+    or negative definite (d > 1: every pivot of an arb LDLᵀ elimination of -h is > 0;
+    each point matrix has its pivots inside those balls), with the reason in words."""
     if d == 1:
         h11 = h if isinstance(h, flint.arb) else h[0][0]
         if not isinstance(h11, flint.arb):
             raise NotABall(f"certify: LocalMax.hessian returned {h!r}, expected an arb")
-        return bool(h11.upper() <= 0), f"f'' ∈ {h11.str(6)} on the neighbourhood"
+        return bool(h11.upper() <= 0), f"f'' ∈ {_interval(h11)} on the neighbourhood"
     try:
         a = [[-h[i][j] for j in range(d)] for i in range(d)]
     except (TypeError, IndexError):
+        a = []
+    if len(a) != d or not all(isinstance(x, flint.arb) for row in a for x in row):
         raise NotABall(f"certify: LocalMax.hessian must return a {d}x{d} nested sequence of "
-                       f"arb balls, got {h!r}") from None
+                       f"arb balls, got {h!r}")
     pivots = []
     for k in range(d):
         p = a[k][k]
         pivots.append(p)
         if not p.lower() > 0:
-            return False, (f"pivot {k + 1} of -H is {p.str(6)}, not > 0: the enclosure does "
+            return False, (f"pivot {k + 1} of -H is {_interval(p)}, not > 0: the enclosure does "
                            "not show H negative definite (shrink the radius?)")
         for i in range(k + 1, d):
             for j in range(k + 1, d):
                 a[i][j] = a[i][j] - a[i][k] * a[k][j] / p
-    return True, ("every pivot of -H is > 0 (" + ", ".join(p.str(4) for p in pivots)
+    return True, ("every pivot of -H is > 0 (" + ", ".join(_interval(p) for p in pivots)
                   + "): H negative definite on the neighbourhood")
 
 
@@ -444,7 +470,7 @@ def _local_argument(lm: LocalMax, evaluate: Callable[..., Any], names: Sequence[
         problems.append(f"lhs - rhs at z* is {gap.str(8)}, not 0: the premise f(z*) = 0 is "
                         "false (a wrong centre, or a constant other than the attained one)")
     hess = lm.hessian(**_balls(names, nbhd))
-    ok_h, h_text = _negative_definite(hess, len(names))
+    ok_h, h_text = negative_definite(hess, len(names))
     facts.append(h_text + " (arb)")
     if not ok_h:
         problems.append(h_text)
@@ -461,9 +487,9 @@ def _local_argument(lm: LocalMax, evaluate: Callable[..., Any], names: Sequence[
 
 # -- tails -----------------------------------------------------------------------------
 
-def _tail_argument(tail: Tail, names: Sequence[str], box: Box, search: _Search
-                   ) -> tuple[str, str, str, dict[str, Any] | None, float]:
-    """(verdict, short phrase, account, counterexample, undecided fraction)."""
+def _check_tail(tail: Tail, names: Sequence[str], box: Box
+                ) -> tuple[str, float, list[str], Box, str]:
+    """Validate a tail before anything runs: (what, end, its names, its box, w)."""
     if not isinstance(tail, Tail):
         raise InvalidArgument(f"certify: tails=... takes Tail objects, got {tail!r}")
     if tail.variable not in names or tail.side not in (1, -1):
@@ -474,18 +500,13 @@ def _tail_argument(tail: Tail, names: Sequence[str], box: Box, search: _Search
     if float(tail.start) != end:
         raise InvalidArgument(f"certify: the tail {tail.variable} {'>=' if tail.side > 0 else '<='}"
                               f" {tail.start} must start where the box ends ({end})")
-    rel = "≥" if tail.side > 0 else "≤"
-    what = f"{tail.variable} {rel} {_fmt(end)}"
+    what = f"{tail.variable} {'≥' if tail.side > 0 else '≤'} {_fmt(end)}"
     if tail.evaluate is None:
         if tail.check is None or not tail.proof:
             raise InvalidArgument(f"certify: the tail {what} needs either evaluate=... on a "
                                   "compact box, or proof='...' with check=... (the caller's "
                                   "argument, run here)")
-        ok = bool(tail.check())
-        text = f"tail {what} by the caller's argument ({tail.proof}); its check ran here: " + (
-            "passed" if ok else "FAILED")
-        return ("CERTIFIED" if ok else "INCONCLUSIVE"), f"tail {what} by the caller's " \
-            "argument" + ("" if ok else " (check FAILED)"), text, None, 0.0 if ok else 1.0
+        return what, end, [], (), ""
     if tail.box is None or tail.to_original is None:
         raise InvalidArgument(f"certify: the compactified tail {what} needs box=... (compact, in "
                               "its own variables) and to_original=... (its variable back to "
@@ -495,10 +516,23 @@ def _tail_argument(tail: Tail, names: Sequence[str], box: Box, search: _Search
     if len(new) != 1 or tail.variable in tnames or len(tnames) != len(names):
         raise InvalidArgument(f"certify: the tail {what} must replace {tail.variable!r} by one "
                               f"new variable and keep the others; its box has {tnames}")
-    w = new[0]
     for n, (a, b) in zip(tnames, tbox, strict=True):
-        if n != w and (a, b) != box[list(names).index(n)]:
+        if n not in new and (a, b) != box[list(names).index(n)]:
             raise InvalidArgument(f"certify: the tail {what} must keep {n} on the box's range")
+    return what, end, tnames, tbox, new[0]
+
+
+def _tail_argument(tail: Tail, names: Sequence[str], box: Box, search: _Search
+                   ) -> tuple[str, str, str, dict[str, Any] | None, float]:
+    """(verdict, short phrase, account, counterexample, undecided fraction)."""
+    what, end, tnames, tbox, w = _check_tail(tail, names, box)
+    if tail.evaluate is None:
+        ok = bool(tail.check()) if tail.check is not None else False
+        text = f"tail {what} by the caller's argument ({tail.proof}); its check ran here: " + (
+            "passed" if ok else "FAILED")
+        short = f"tail {what} by the caller's argument" + ("" if ok else " (check FAILED)")
+        return ("CERTIFIED" if ok else "INCONCLUSIVE"), short, text, None, 0.0 if ok else 1.0
+    assert tail.to_original is not None  # checked by _check_tail
     wlo, whi = tbox[tnames.index(w)]
     images = [_as_ball(tail.to_original(**{w: flint.arb(x)}), f"to_original({w}={x})")
               for x in (wlo, whi)]
@@ -524,7 +558,8 @@ def _tail_argument(tail: Tail, names: Sequence[str], box: Box, search: _Search
                      point=dict(found["point"], **{tail.variable: float(orig.mid())}))
     volume = _volume(tbox)
     undecided = sum(_volume(b) for b in rest) / volume if volume else float(bool(rest))
-    return status, f"{short} ({n_boxes} boxes)", text, found, undecided
+    plural = "box" if n_boxes == 1 else "boxes"
+    return status, f"{short} ({n_boxes} {plural})", text, found, undecided
 
 
 # -- the entry point -----------------------------------------------------------------------
@@ -560,6 +595,8 @@ def certify(evaluate: Callable[..., tuple[Any, Any]], box: Mapping[str, tuple[fl
     if strict and local:
         raise InvalidArgument("certify: strict=True with a LocalMax: lhs = rhs at its centre, so "
                               "the strict inequality fails there")
+    for tail in tails:
+        _check_tail(tail, names, root)
     start = time.perf_counter()
     saved = flint.ctx.prec
     try:

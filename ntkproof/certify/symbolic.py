@@ -30,7 +30,7 @@ import sympy as sp
 
 from ..errors import InvalidArgument
 
-__all__ = ["arb_function", "arb_value", "arb_xlogx", "arb_pow", "xlogx"]
+__all__ = ["arb_function", "arb_value", "arb_xlogx", "arb_pow", "arb_sqrt", "xlogx"]
 
 Node = Callable[[Sequence[Any]], Any]
 
@@ -71,6 +71,21 @@ def arb_xlogx(x: Any) -> Any:
     if not b * flint.arb.const_e() <= 1:
         out = out.union(-(-flint.arb(1)).exp())
     return out
+
+
+def arb_sqrt(x: Any) -> Any:
+    """The real square root: an enclosure of √t for the t >= 0 in ``x``.
+
+    A ball that reaches below 0 only through arb's rounded radius (u ∈ [0, U] is the
+    ball U/2 ± U/2·(1 + 2^-30)) keeps its non-negative part: the expression is real
+    only where its argument is >= 0, and at those points the enclosure holds. A ball
+    wholly below 0 gives nan (undecided).
+    """
+    if x.lower() >= 0:
+        return x.sqrt()
+    if not x.upper() >= 0:
+        return flint.arb("nan")
+    return x.nonnegative_part().sqrt()
 
 
 def arb_pow(x: Any, n: int) -> Any:
@@ -152,7 +167,7 @@ def _compile_pow(e: sp.Expr, parts: list[Node]) -> Node:
         return lambda a: arb_pow(base(a), n)
     if ex.is_Rational and ex.q == 2:
         p = int(ex.p)
-        return lambda a: arb_pow(base(a).sqrt(), p)
+        return lambda a: arb_pow(arb_sqrt(base(a)), p)
     return lambda a: (expo(a) * base(a).log()).exp()
 
 

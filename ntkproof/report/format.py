@@ -151,6 +151,44 @@ def _separation_lines(c: dict[str, Any]) -> list[str]:
     return []
 
 
+def certificate_lines(claim: dict[str, Any]) -> list[str]:
+    """One line per ``certify`` check of the claim (``data["certificate"]`` of the
+    check): where it certified, with which local and tail arguments, how many boxes
+    at what precision in how long; or the counterexample; or the volume left undecided.
+
+    >>> cert = {"box": {"z": [-10.0, 10.0]}, "boxes": 7012, "prec": 80, "seconds": 0.02,
+    ...         "arguments": ["tail z ≥ 10 by u = e^{-z}"], "undecided_volume": 0.0,
+    ...         "counterexample": None}
+    >>> certificate_lines({"checks": [{"kind": "certify", "verdict": "CERTIFIED",
+    ...                                "data": {"certificate": cert}}]})
+    ['certified on z ∈ [-10, 10] (tail z ≥ 10 by u = e^{-z}): 7,012 boxes at 80 bits in 0.02 s']
+    """
+    lines = []
+    for check in claim.get("checks") or []:
+        cert = (check.get("data") or {}).get("certificate")
+        if check.get("kind") != "certify" or not cert:
+            continue
+        where = ", ".join(f"{k} ∈ [{fmt_num(lo, 6)}, {fmt_num(hi, 6)}]"
+                          for k, (lo, hi) in (cert.get("box") or {}).items())
+        args = f" ({'; '.join(cert['arguments'])})" if cert.get("arguments") else ""
+        n = int(cert.get("boxes") or 0)
+        cost = (f"{n:,} {'box' if n == 1 else 'boxes'} at {cert.get('prec')} bits in "
+                f"{fmt_num(cert.get('seconds'), 2)} s")
+        ce, verdict = cert.get("counterexample"), check.get("verdict")
+        if verdict == "FALSIFIED" and ce:
+            point = ", ".join(f"{k} = {fmt_num(v, 10)}" for k, v in (ce.get("point") or {}).items())
+            lines.append(f"falsified at {point}: lhs {fmt_num(ce.get('lhs'), 8)} > rhs "
+                         f"{fmt_num(ce.get('rhs'), 8)} (ratio {fmt_num(ce.get('ratio'), 8)}, "
+                         f"re-checked at {ce.get('prec')} bits); {cost}")
+        elif verdict == "CERTIFIED":
+            lines.append(f"certified on {where}{args}: {cost}")
+        else:
+            vol = 100 * float(cert.get("undecided_volume") or 0)
+            lines.append(f"{verdict}: {fmt_num(vol, 3)}% of the volume of {where} undecided"
+                         f"{args}; {cost}")
+    return lines
+
+
 def detail_lines(claim: dict[str, Any]) -> list[str]:
     """The aggregate facts of one claim, one phrase per line (no markup)."""
     t, kind = claim.get("tightness") or {}, claim["kind"]
@@ -166,6 +204,7 @@ def detail_lines(claim: dict[str, Any]) -> list[str]:
                      f"{fmt_num(t.get('median'), 3)}, p90 {fmt_num(t.get('p90'), 3)}")
     elif kind == "separation":
         lines += _separation_lines(claim)
+    lines += certificate_lines(claim)
     if claim.get("twin_of"):
         lines.append(f"falsified twin of {claim['twin_of']}: {expectation(claim)}")
     lines.append(f"{claim['cases']} cases in {fmt_num(claim['duration_s'], 3)} s on "

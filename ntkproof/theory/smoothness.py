@@ -43,15 +43,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import flint
 import sympy as sp
 
-from ..certify import LocalMax, Tail, arb_function, xlogx
+from ..certify import LocalMax, Tail, arb_function, negative_definite, xlogx
 from ..derivation import Derivation, Step, chain
 from ..errors import InvalidArgument
 from ..nn.activations import SMOOTH_ACTIVATIONS, Activation, get_activation
 
 __all__ = ["SmoothnessConstant", "smoothness_constant", "SMOOTHNESS", "Certificate",
-           "sup_certificate", "arb_derivative", "attains", "tail_identity", "TAIL_START"]
+           "sup_certificate", "arb_derivative", "attains", "tail_identity", "local_radius",
+           "TAIL_START", "LOCAL_RADIUS"]
 
 Z = Activation.z
 _X = sp.Symbol("x", real=True)
@@ -249,19 +251,58 @@ class Certificate:
     statement: str = ""
 
 
+_S = sp.Symbol("x", positive=True)
+
+
+def _substituted(expr: sp.Expr, name: str) -> tuple[sp.Expr, sp.Expr | None]:
+    """(form, φ): ``expr`` = form(z, φ(z)), with φ the sigmoid (sigmoid, softplus, SiLU)
+    or tanh and form rational in φ; (expr, None) for the others. The form is a
+    polynomial in a quantity that arb encloses tightly (φ is monotone), where the
+    catalogue's expression in e^{±z} would enclose differences of large terms."""
+    phi: sp.Expr
+    if name in ("sigmoid", "softplus", "silu"):
+        phi = 1 / (1 + sp.exp(-Z))
+        form = expr.rewrite(sp.exp).subs({sp.exp(-Z): (1 - _S) / _S, sp.exp(Z): _S / (1 - _S)})
+    elif name == "tanh":
+        phi, form = sp.tanh(Z), expr.subs(sp.tanh(Z), _S)
+    else:
+        return expr, None
+    form = sp.factor(sp.cancel(form))
+    if form.has(sp.exp) or form.has(sp.tanh):
+        raise InvalidArgument(f"derivative of {name}: the substitution left {form}")
+    return form, phi
+
+
 @functools.cache
 def arb_derivative(activation: str, order: int) -> Callable[..., Any]:
     """σ^(order) as an arb function of one ball, compiled from the catalogue's sympy
-    expression (:func:`ntkproof.certify.arb_function`)."""
-    return arb_function(get_activation(activation).derivative_expr(order), [Z])
+    expression (:func:`ntkproof.certify.arb_function`), through x = sigmoid(z) or
+    tanh(z) where that applies (sympy checks form(z, φ(z)) = σ^(order)(z) when the
+    function is built)."""
+    name = get_activation(activation).name
+    expr = get_activation(name).derivative_expr(order)
+    form, phi = _substituted(expr, name)
+    if phi is None:
+        return arb_function(expr, [Z])
+    if not _is_zero(form.xreplace({_S: phi}) - expr):
+        raise InvalidArgument(f"the form {form} of σ^({order}) for {name} does not simplify "
+                              "back to the catalogue's expression")
+    f, x = arb_function(form, [Z, _S]), arb_function(phi, [Z])
+    return lambda z: f(z, x(z))
 
 
 def _is_zero(expr: sp.Expr) -> bool:
-    """sympy proves ``expr == 0`` (directly, or after rewriting in exp)."""
+    """sympy proves ``expr == 0``: first by rational simplification after writing
+    tanh and friends in exp (powers denested with force: every base here is positive,
+    u > 0 or an exponential), then by ``simplify`` when a symbolic residual is left."""
     expr = sp.sympify(expr)
-    if sp.simplify(expr) == 0:
+    e = sp.powdenest(sp.together(expr.rewrite(sp.exp)), force=True)
+    fast = sp.cancel(sp.radsimp(sp.together(sp.expand(e))))
+    if fast == 0:
         return True
-    return bool(sp.radsimp(sp.simplify(expr.rewrite(sp.exp))) == 0)
+    if not fast.free_symbols:
+        return False
+    return bool(sp.simplify(expr) == 0)
 
 
 @functools.cache
@@ -341,6 +382,21 @@ def _sign_text(sign: int) -> str:
     return "" if sign > 0 else "-"
 
 
+def local_radius(hessian: Callable[..., Any], center: dict[str, float], radius: float
+                 ) -> float:
+    """The largest of radius, 0.8·radius, 0.8²·radius, ... (down to radius/64) on which the enclosure
+    ``hessian(**balls)`` of the Hessian of lhs - rhs is negative definite around
+    ``center`` (:func:`ntkproof.certify.negative_definite`). The certifier checks it
+    again; this only picks a radius where that check will pass."""
+    r = radius
+    while r >= radius / 64:
+        balls = {k: flint.arb(c, r) for k, c in center.items()}
+        if negative_definite(hessian(**balls), len(center))[0]:
+            return r
+        r *= 0.8
+    return radius
+
+
 def sup_certificate(activation: str, bound: sp.Expr, sign: int = 1, *,
                     start: float = TAIL_START, radius: float = LOCAL_RADIUS) -> Certificate:
     """The certificate of sign·σ''(z) <= ``bound`` for every real z (``bound`` a sympy
@@ -361,8 +417,9 @@ def sup_certificate(activation: str, bound: sp.Expr, sign: int = 1, *,
     for z0 in sc.argmax:
         if sp.sign(sp.N(act.derivative_expr(2).xreplace({Z: z0}))) != sign:
             continue
+        rad = local_radius(lambda z: sign * d4(z), {"z": float(z0)}, radius)
         local.append(LocalMax(
-            {"z": z0}, radius, hessian=lambda z: sign * d4(z),
+            {"z": z0}, rad, hessian=lambda z: sign * d4(z),
             proof=(f"f = {sg}σ'' - bound: f(z*) = 0 and f'(z*) = {sg}σ'''(z*) = 0 at z* = {z0} "
                    f"(sympy), f'' = {sg}σ''''"),
             check=functools.partial(attains, act.name, z0, sign, bound)))
