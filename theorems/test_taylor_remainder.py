@@ -14,16 +14,22 @@ and β = sup|σ''| is, exactly: sigmoid 1/(6√3) at ±ln(2+√3); tanh 4/(3√3
 
 Claims
 ------
-* ``taylor_remainder.derivation`` — the inequality for a generic σ, derived step by
-  step (integral remainder by equal derivatives in r, triangle inequality for
-  integrals, the hypothesis |σ''| <= β, the integral of |r - z|).
-* ``smoothness_constant.<activation>`` — β = sup_z |σ''(z)|, derived exactly (σ''' = 0
-  solved, values at the critical points, limits at ±∞; SiLU by a chain of
-  sympy-closed bounds); then |σ''(z*)| = β at the argmax (identity), |σ''| <= β on
-  z ∈ [-10, 10] by search (bound, supremum 1 reached at z*), and |σ''(z)| <= β for
-  EVERY real z, CERTIFIED (two ``certify`` checks, σ'' <= β and -σ'' <= β, below).
+* ``taylor_remainder.derivation`` — the inequality for a generic σ, for all real r, s,
+  PROVED: by cases r = s + h, r = s - h (h > 0) and r = s (a trichotomy the engine
+  checks), each case a chain from |R| to (β/2)(r - s)² (integral remainder by equal
+  derivatives in h, triangle inequality for integrals, the declared hypothesis
+  |σ''| <= β, the integral of |r - z|), its goal checked to be the statement.
+* ``smoothness_constant.<activation>`` — β = sup_z |σ''(z)|: |σ''(z*)| = β at the
+  argmax (identity, at the backend's precision), |σ''| <= β on z ∈ [-10, 10] by search
+  (bound, supremum 1 reached at z*), and |σ''(z)| <= β for EVERY real z, CERTIFIED (two
+  ``certify`` checks, σ'' <= β and -σ'' <= β, below): together sup = β, CERTIFIED.
+  How β and z* were found (σ''' = 0 solved, values at the critical points, limits at
+  ±∞) is the derivation in ``ntkproof.theory.smoothness``, tested in
+  ``tests/theory/test_smoothness.py``: it found the constant; what proves the claim is
+  the certificate, so the derivation is not a check of the claim.
 * ``taylor_remainder.derivation.<activation>`` — the same derivation instantiated for
-  the activation with its exact β.
+  the activation with its exact β, PROVED for all real r, s (its hypothesis
+  |σ''| <= β is the claim ``smoothness_constant.<activation>``, CERTIFIED).
 * ``taylor_remainder.<activation>`` — the bound on random (r, s) ∈ [-6, 6]² plus a
   worst-case search (the supremum of |R| / ((β/2)(r - s)²) is 1, approached as r → s
   at the argmax of |σ''|), and CERTIFIED at every point of [-6, 6]² (below).
@@ -75,8 +81,8 @@ Source
 Taylor's theorem with the integral (and Lagrange) remainder; used per neuron in the
 proof of Proposition 4.1 of M. Telgarsky, *Deep learning theory lecture notes*
 (v. 2021-10-27), §4.1 (β-smoothness of the activation). The closed forms of β and
-their argmax are derived here by sympy (``smoothness_constant.*``), not taken from a
-table.
+their argmax are derived by sympy (``ntkproof.theory.smoothness``), not taken from a
+table, and certified here.
 
 Tolerances
 ----------
@@ -97,7 +103,11 @@ import sympy as sp
 from ntkproof import Box, Twin, claim, get_activation
 from ntkproof.nn.activations import SMOOTH_ACTIVATIONS
 from ntkproof.theory.smoothness import smoothness_constant, sup_certificate
-from ntkproof.theory.taylor import remainder_certificate, taylor_remainder_derivation
+from ntkproof.theory.taylor import (
+    remainder_certificate,
+    taylor_remainder_derivation,
+    taylor_remainder_goal,
+)
 
 SOURCE = "Taylor's theorem (integral remainder); Telgarsky, DLT notes (2021-10-27), §4.1, Prop. 4.1"
 STATEMENT = r"|\sigma(r)-\sigma(s)-\sigma'(s)(r-s)| \le \frac{\beta}{2}(r-s)^2"
@@ -155,10 +165,10 @@ def certify_both_signs(ntk, certificate):
        title="Taylor remainder bound for a generic twice-differentiable σ",
        statement=STATEMENT + r"\quad\text{if } |\sigma''| \le \beta", source=SOURCE)
 def test_taylor_remainder_derivation_of_generic_sigma(ntk):
-    ntk.derivation(taylor_remainder_derivation(None))
+    ntk.derivation(taylor_remainder_derivation(None), goal=taylor_remainder_goal(None))
 
 
-@claim("smoothness_constant.{activation}", kind="derivation",
+@claim("smoothness_constant.{activation}", kind="bound",
        title="sup |σ''| for {activation}, derived exactly",
        statement=r"\beta_{{\mathrm{{{activation}}}}} = \sup_z |\sigma''(z)|",
        source="Telgarsky, DLT notes §4.1 (β-smoothness); closed forms re-derived with sympy",
@@ -170,8 +180,7 @@ def test_taylor_remainder_derivation_of_generic_sigma(ntk):
 def test_smoothness_constant_of_activation(ntk, activation, factor=1):
     sc = smoothness_constant(activation)
     beta = factor * sc.exact
-    if factor == 1:  # the derivation and the value at the argmax are about β itself
-        ntk.derivation(sc.derivation)
+    if factor == 1:  # the value at the argmax is about β itself
         ntk.identity(second_derivative_at_argmax(activation, sc),
                      [{"i": i} for i in range(len(sc.argmax))])
     ntk.bound(second_derivative_case(activation, beta), Box(z=(-10.0, 10.0)))
@@ -187,7 +196,7 @@ def test_smoothness_constant_of_activation(ntk, activation, factor=1):
        statement=STATEMENT, source=SOURCE)
 @pytest.mark.parametrize("activation", SMOOTH_ACTIVATIONS)
 def test_taylor_remainder_derivation_of_activation(ntk, activation):
-    ntk.derivation(taylor_remainder_derivation(activation))
+    ntk.derivation(taylor_remainder_derivation(activation), goal=taylor_remainder_goal(activation))
 
 
 @claim("taylor_remainder.{activation}", kind="bound",

@@ -37,7 +37,7 @@ import sympy as sp
 from ..backends import Backend, get_backend
 from ..certify import LocalMax, arb_function
 from ..certify.symbolic import arb_pow
-from ..derivation import Derivation, Hypothesis, Step, chain
+from ..derivation import Derivation, Hypothesis, Step, Trichotomy, chain
 from ..errors import InvalidArgument
 from ..nn.activations import Activation, get_activation
 from .smoothness import (
@@ -49,11 +49,13 @@ from .smoothness import (
 )
 
 __all__ = ["taylor_remainder", "taylor_bound", "taylor_remainder_derivation",
+           "taylor_remainder_goal",
            "GENERIC_SIGMA", "BETA", "remainder_quotient", "remainder_certificate"]
 
 Z = Activation.z
 S = sp.Symbol("s", real=True)
 H = sp.Symbol("h", positive=True)
+R = sp.Symbol("r", real=True)
 BETA = sp.Symbol("beta", nonnegative=True)
 #: The generic activation σ of the derivation (an undefined function).
 GENERIC_SIGMA = sp.Function("sigma")
@@ -122,12 +124,21 @@ def _case(parts: tuple, sign: int) -> tuple[Step, ...]:
     return (identity, *bounds)
 
 
+def taylor_remainder_goal(activation: str | None = None) -> tuple[sp.Expr, str, sp.Expr]:
+    """The statement |σ(r) - σ(s) - σ'(s)(r - s)| <= (β/2)(r - s)², for all real r, s,
+    as ``(lhs, "<=", rhs)`` (generic σ when ``activation`` is None, with β a symbol)."""
+    f, df, _d2f, beta = _sigma_parts(activation)[:4]
+    return sp.Abs(f(R) - f(S) - df(S) * (R - S)), "<=", beta / 2 * (R - S) ** 2
+
+
 def taylor_remainder_derivation(activation: str | None = None) -> Derivation:
     """The derivation of |R_σ(r, s)| <= (β/2)(r - s)², generic σ when ``activation`` is None.
 
-    Steps 1-5: case r = s + h; steps 6-10: case r = s - h (h > 0). For a catalogue
-    activation β is the exact constant of :func:`ntkproof.theory.smoothness.smoothness_constant`
-    (whose own derivation proves the hypothesis |σ''| <= β).
+    By cases (:class:`~ntkproof.derivation.Trichotomy` of r against s): steps 1-5 for
+    r = s + h, steps 6-10 for r = s - h (h > 0), and r = s closed by sympy. For a
+    catalogue activation β is the exact constant of
+    :func:`ntkproof.theory.smoothness.smoothness_constant` (the hypothesis |σ''| <= β is
+    certified by interval arithmetic in the theorem file).
     """
     parts = _sigma_parts(activation)
     steps: list[Step] = []
@@ -140,7 +151,7 @@ def taylor_remainder_derivation(activation: str | None = None) -> Derivation:
     return Derivation(
         title=f"Taylor remainder bound |σ(r)-σ(s)-σ'(s)(r-s)| <= (β/2)(r-s)^2 ({parts[6]})",
         steps=tuple(steps), domain={**_DOMAIN, **parts[4]}, hypotheses=(hyp,),
-        witnesses=parts[5])
+        witnesses=parts[5], goal=taylor_remainder_goal(activation), split=Trichotomy(R, S, H))
 
 
 def _refer(step: Step, index: int) -> Step:
