@@ -1,4 +1,5 @@
-r"""ReLU linearisation of a two-layer network (Lemmas 4.1 and 4.2), with its exact worst case.
+r"""ReLU linearisation of a two-layer network (Lemmas 4.1 and 4.2), its exact worst case,
+and what gradient descent actually does.
 
 Setting (one convention for the whole file)
 -------------------------------------------
@@ -20,75 +21,159 @@ Lemma 4.2: with probability >= 1 - δ, :math:`\#\{j: |w_{0,j}^\top x| \le \tau\|
 
 Exact supremum (:mod:`ntkproof.theory.relu_linearization`): with c_j = w0_jᵀx and R = B||x||,
 :math:`\sup = m^{-1/2}\max_{s=\pm1}\max_k (R\sqrt k - \sum_{i\le k}|c|_{(i)})`, the |c|
-sorted among the neurons with a_j = s. It is computed, not sampled.
+sorted among the neurons with a_j = s. It is computed, not sampled: per neuron
+f - f_0 is a_j e_j/√m with e_j >= 0 the overshoot of w_jᵀx past zero, so the flipped
+neurons of one sign, at distances u_j = |c_j| + e_j, give Σ e_j = Σ u_j - Σ |c_j| <=
+R√k - Σ |c_j| (Cauchy–Schwarz on Σ u_j² <= R²), with equality at the common u_j = R/√k.
+Its continuum limit is 0.438·B^{4/3} m^{-1/6}: Lemma 4.1's exponents are attained and its
+constant 2 is loose by about 4.5.
 
 Claims
 ------
-* ``relu_linearization.exact_sup`` — the formula: derivation (per-neuron overshoot,
-  Cauchy–Schwarz/KKT, concavity of the prefix objective), the maximiser evaluated with
-  the networks attains it (identity), projected gradient ascent over the whole ball
-  (64 annealed restarts, :func:`ntkproof.theory.relu_linearization.ascent_sup`) never exceeds
-  it (bound) and reaches it within 1 % in the median instance (bound). Honest note: in
-  about 8 % of small instances (m <= 12) the ascent stops in a local optimum that flips
-  one neuron too many (ascent/exact down to about 0.8); the record shows every ratio and
-  the fraction within 1 %.
-  Twin ``.twin_free_crossing``: a "supremum" that ignores the cost |c_j| of crossing zero.
+* ``relu_linearization.exact_sup`` — the closed form is the supremum: no W of the ball
+  exceeds it and the explicit maximiser attains it. Goal (``EXACT_SUP_GOAL``): for k
+  flipped neurons of one sign, :math:`\sum_{j\le k}(u_j - c_j) \le R\sqrt k - \sum_{j\le k}
+  c_j` given :math:`\sum u_j^2 \le R^2`; the derivation (AM–GM per neuron, u <= u²/R +
+  R/4, summed, then the ball) is the instance k = 4 (``instance={k: 4}``: HOLDS-level
+  evidence; a general-k chain needs sums of symbolic length, which the 50-digit spot
+  checks cannot evaluate). Numeric checks: the maximiser evaluated with the networks
+  attains the formula (identity, to rounding); projected gradient ascent over the whole
+  ball (64 annealed restarts, an independent search that does not use the formula's
+  structure) never exceeds it (bound; known_sup = 1: the tightness column is
+  ascent/exact, how close the search came to the known supremum) and reaches it within
+  1 % in the median instance. Honest note: the ascent sometimes stops in a local
+  optimum that flips one neuron too many or too few (40 instances at standard: 86 %
+  within 1 %, the worst at 0.967); the record shows every ratio.
+  Twins: ``.twin_tenth_below`` (near): a supremum 10 % below the closed form — the
+  ascent (and the maximiser) reach above it; ``.twin_free_crossing`` (far): a
+  "supremum" that ignores the cost |c_j| of crossing zero.
 * ``relu_linearization.lemma_4_1`` — the probabilistic bound by the binomial rule,
-  B ∈ {0.3, 1, 3}, δ ∈ {0.05, 0.1}, m from 1e2 to 1e4 (quick), 1e5 (standard), 1e6
-  (thorough). Twin ``.twin_sqrt_m``: m^{-1/2} in place of m^{-1/6} (m >= 1e3).
+  B ∈ {0.3, 1, 3}, δ ∈ {0.05, 0.1}, m ∈ {1e2, 1e3, 1e4} with network draws (quick);
+  1e5 (networks) and 1e6 (exact draws of the projections) at standard.
+  Twins: ``.twin_tight_constant`` (near): sup <= 0.9·κ∞·B^{4/3}/m^{1/6} with κ∞ = 0.438
+  the exact supremum's large-m constant, i.e. a supremum 10 % below the true one (at
+  m = 1e3, where the twin is checked, the exact sup's constant has median 0.45–0.46
+  and exceeds 0.394 in 97–100 % of 300 draws, so the twin is violated in nearly every
+  draw; Lemma 4.1's own constant 2 is 4.5× loose, so a 10 % smaller *lemma* constant
+  would still hold: the nearest wrong statement this check resolves is one about the
+  exact supremum it computes); ``.twin_sqrt_m`` (far): m^{-1/2} in place of m^{-1/6}.
 * ``relu_linearization.rate_m`` / ``relu_linearization.rate_B`` — attained rates
-  (two-sided): the exact sup scales as m^{-1/6} and B^{4/3}. Records
-  sup·m^{1/6}/B^{4/3} (continuum limit 0.438) and the looseness of the constant 2.
-  Twins ``.twin_exponent``: m^{-1/2} and B^1.
-* ``relu_linearization.trained`` — at GD-trained W_T, |f - f_0| <= exact sup at
-  B = ||W_T - W0||_F <= Lemma 4.1's bound (δ = 0.1); tightness and the fitted rate in m
-  (upper rate m^{-1/6}). Twin ``.twin_fast_rate``: m^{-1.5}.
-* ``relu_linearization.lemma_4_2`` — the counting bound (binomial rule), τ ∈ {0.05, 0.2}.
-  Twin ``.twin_half_density``: mτ/2 in place of mτ (true mean ≈ 0.8 mτ).
+  (two-sided): the exact sup scales as m^{-1/6} (B = 1, m from 1e3 to 1e7, half-decade
+  rungs, 24 draws each; 1e8 and 40 draws at standard) and as B^{4/3} (m = 1e6,
+  B = 2^-3 … 2^3). Records sup·m^{1/6}/B^{4/3} (continuum limit 0.438) and the looseness
+  of the constant 2. Twins: ``.twin_fifth`` (near): m^{-1/5}; ``.twin_five_fourths``
+  (near): B^{5/4}; ``.twin_exponent`` (far): m^{-1/2}, B^1.
+* ``relu_linearization.trained`` — what GD-trained networks show: at weights W_T
+  trained by full-batch GD (first layer, doubled initialisation so f(·; W0) = 0; n = 20
+  points on the sphere of R^5 labelled by a ReLU teacher; lr = half the stability limit,
+  100 steps), the linearisation error at fresh inputs, averaged over 1000 of them, is
+  Θ(m^{-3/4}) (attained rate, m = 128 … 2048, 24 seeds; 4096 and 32 seeds at standard).
+  Why 3/4: in the lazy regime row j moves along x by Δz_j = a_j h(w0_j)/√m + o(m^{-1/2})
+  with h a function of the row fixed by the data, so Θ(√m) neurons flip (those with
+  |c_j| < |Δz_j|), each with overshoot O(m^{-1/2}) and contribution a_j e_j =
+  -sign(c_j) sign(h(w0_j)) e_j. At a fresh input h is continuous across the hyperplane
+  c = 0, so the flips just above and just below it cancel in mean and the sum is a
+  random walk of √m steps: m^{-1/2}·m^{1/4}·m^{-1/2} = m^{-3/4} (plus an m^{-1} bias
+  that steepens small widths). At a training input x_i, h jumps across x_i's own
+  hyperplane, the sum is coherent and the error is m^{-1/2} asymptotically (measured
+  -0.6 at these widths, approaching slowly); the twin ``.twin_coherent`` claims that at
+  fresh inputs and is rejected. Either is far below Lemma 4.1's worst case m^{-1/6} at
+  the same B_T: the record shows the ratio to the lemma's bound (2.5e-3 at m = 128
+  falling like m^{-0.58} to 5e-4 at m = 2048), and a bound check that at every input
+  the error is below the exact supremum at B = ||W_T - W0||_F (it is below 10 %).
+  Precondition: every run reduced its training loss by a factor >= 100
+  (``ntk.require``; measured 1e-5 … 1.2e-3 of the initial loss, the slowest run at
+  m = 128 on the least well-conditioned data set); otherwise INCONCLUSIVE.
+  Twins: ``.twin_near_rate`` (near): Θ(m^{-0.65}); ``.twin_coherent`` (far):
+  Θ(m^{-1/2}); ``.twin_fast_rate`` (far): Θ(m^{-1.5}).
+* ``relu_linearization.lemma_4_2`` — the counting bound (binomial rule), τ ∈ {0.05, 0.2},
+  m ∈ {1e2, 1e3} (1e4 at standard). Twins: ``.twin_tight_quantile`` (near): a count
+  bound 10 % below the count's exact (1 - δ)-quantile (the count is Binomial(m,
+  erf(τ/√2)); m = 1e3 so that 10 % is more than the quantile's granularity: 84 and
+  about 170 violations in 300 draws where δ allows 30);
+  ``.twin_half_density`` (far): mτ/2 in place of mτ (true mean ≈ 0.8 mτ).
 
 Source
 ------
 M. Telgarsky, *Deep learning theory lecture notes* (v. 2021-10-27), §4.2, Lemma 4.1 (i)
-and Lemma 4.2; exact supremum and continuum constant from ``research/theorems.md`` §1.3,
-re-derived in :mod:`ntkproof.theory.relu_linearization` and below.
+and Lemma 4.2; the exact supremum, its continuum constant and the trained exponent are
+derived in :mod:`ntkproof.theory.relu_linearization` and in the claims above. The
+trained claim uses the doubled initialisation (``TwoLayer(symmetric=True)``: pairs of
+neurons with equal w_j and opposite a_j, so f(·; W0) = 0, as in the lazy-training
+literature) only to remove the seed-to-seed scatter of how far GD moves: with iid
+rows the random initial function changes B_T by ±20 % per seed and the exponent's
+interval is three times wider.
 
-Tolerances
-----------
-The exact supremum and the bounds are O(1) closed forms: the backend rtol applies. The
-identity "argmax attains the sup" compares the network's f - f_0 (a difference of O(1)
-numbers) to the formula, with scale |f| + |f_0|. Rates use 20 draws per ladder value
-(cheap: one sort per draw) so the 99.8 % bootstrap interval is narrow; the slacks (0.05
-in m, 0.1 in B) cover the finite-size drift of the exponent (−0.17 in m below 1e4,
-tending to −1/6; ≈ 1.31 in B at m = 1e4), and the twins miss by > 0.2.
+Tolerances, sizes, slacks
+-------------------------
+The exact supremum and the bounds are O(1) closed forms in float64, the same on every
+backend (the backend computes the networks: exact_sup's identity and the trained
+claim); the identity "argmax attains the sup" compares the network's f - f_0 (a
+difference of O(1) numbers) with the formula, at the backend's rtol (scaled up to
+float64's on mpmath, where the formula's side is float64).
+
+The large-m sups are exact draws of the projections c = W0x ~ N(0, I_m) and of the
+sign counts (:func:`~ntkproof.theory.relu_linearization.sample_exact_sup`: the k smallest
+|c| of each sign by uniform order statistics, O(k) per draw; its distribution is
+checked against network draws in ``tests/theory``), so the ladders reach 1e7-1e8 in
+milliseconds and the only noise is the draw. Slacks of the attained rates cover the
+measured finite-size bias plus the interval's half-width (the decision records local
+slopes and drift):
+
+* m^{-1/6}: over repeated runs of the quick ladder the fitted exponent is -0.168 …
+  -0.171 (bias <= 0.005: the rungs below 1e4 are steeper, local slopes -0.19 … -0.17,
+  those above 1e5 are -0.166 … -0.169), the drift between the halves of the ladder is
+  <= 0.009 and the interval's half-width <= 0.004, so slack 0.015 (the interval's low
+  end, -0.175 at worst, then lies >= 0.006 inside the band); m^{-1/5} misses its band
+  by >= 0.01.
+* B^{4/3} at m = 1e6: fitted 1.332 … 1.333, local slopes 1.328 … 1.338, drift <= 0.003,
+  half-width <= 0.002: slack 0.01; B^{5/4} misses by > 0.06.
+* trained m^{-3/4}: over fourteen runs (eight data sets, six run seeds; 24 seeds, 1000
+  test inputs) the fitted exponent is -0.742 … -0.764, single rungs -0.71 … -0.84 (the
+  rung 64 → 128, left out, is steeper still, -0.89: the m^{-1} bias term of the
+  heuristic), drift -0.06 … +0.08, half-widths <= 0.03, interval ends in [-0.789,
+  -0.721]: slack 0.055 (bias 0.015 + half-width 0.03 + 0.01 for the spread between
+  data sets). The interval then lies >= 0.016 inside the band and m^{-0.65} (off by
+  0.1, the nearest exponent the rule calls near) misses its band by >= 0.016; with 16
+  seeds both margins shrink to about 0.01, hence 24. The twins m^{-1/2} and
+  m^{-1.5} miss by far more. The error is averaged over 1000 fresh inputs because the
+  test inputs, not the seeds, dominate the noise (200 inputs: sd of log error 0.06
+  per seed; 1000: 0.03).
 """
 
 from __future__ import annotations
 
 import math
+from contextlib import nullcontext
 
 import numpy as np
 import sympy as sp
 
-from ntkproof import Fixed, claim
-from ntkproof.derivation import Derivation, Step, chain
-from ntkproof.nn.data import sphere_teacher
+from ntkproof import Twin, claim
+from ntkproof.derivation import Derivation, Hypothesis, chain
+from ntkproof.nn.data import sphere_teacher, uniform_sphere
 from ntkproof.nn.networks import TwoLayer
 from ntkproof.nn.training import gradient_descent, max_learning_rate
+from ntkproof.rng import generator
 from ntkproof.theory.relu_linearization import (
     ascent_sup,
     continuum_constant,
     exact_argmax,
     exact_sup,
+    exact_sups,
     lemma_4_1_bound,
     lemma_4_2_bound,
+    sample_exact_sup,
     small_count,
+    small_count_quantile,
 )
 
 SOURCE = "Telgarsky, DLT notes (2021-10-27), §4.2, Lemma 4.1 (i)"
 D = 10
 BS = (0.3, 1.0, 3.0)
 DELTAS = (0.05, 0.1)
-_SUPS: dict[tuple[int, int], dict[float, float]] = {}
+#: Widths up to this are drawn as networks; above, as exact draws of the projections.
+NETWORK_MAX = 10**5
 
 
 def _x(ntk) -> np.ndarray:
@@ -100,62 +185,50 @@ def _net(m: int, seed: int) -> TwoLayer:
     return TwoLayer(D, m, "relu", seed=seed)
 
 
-def _sups(m: int, seed: int, x: np.ndarray, Bs=BS) -> dict[float, float]:
-    """exact sup for each B, one W0 draw (cached: several (B, δ) checks share draws)."""
-    key = (m, seed)
-    if key not in _SUPS or any(B not in _SUPS[key] for B in Bs):
-        if len(_SUPS) > 4096:
-            _SUPS.clear()
-        p = _net(m, seed).params0
-        _SUPS[key] = {B: exact_sup(p["W"], p["a"], x, B).value for B in Bs}
-    return _SUPS[key]
-
-
 def _seed(rng: np.random.Generator) -> int:
     return int(rng.integers(0, 2**62))
 
 
-def _cases(cases: list[dict]) -> Fixed:
-    """A Fixed space that hands out the given cases in order (use with search=False)."""
-    it = iter(cases)
-    return Fixed(lambda rng: next(it))
-
-
 # -- the exact supremum ----------------------------------------------------------
 
-def exact_sup_derivation() -> Derivation:
-    """Per-neuron overshoot, Cauchy–Schwarz (k = 3 instance) and its equality case, and
-    the concavity of g(k) = R√k - Σ_{i<=k} c_(i) that makes the unconstrained max feasible."""
-    h = sp.Symbol("h", nonnegative=True)
-    u1, u2, u3 = sp.symbols("u1 u2 u3", nonnegative=True)
-    R, c = sp.Symbol("R", positive=True), sp.Symbol("c", positive=True)
-    q = sp.Symbol("q", nonnegative=True)  # k = 1 + q >= 1
-    k = 1 + q
-    relu = lambda e: sp.Max(e, 0)  # noqa: E731
-    inc = R * (sp.sqrt(k) - sp.sqrt(k - 1))
-    steps = [
-        Step(relu(-h) - 1 * (-h), "==", h, "c > 0, z = -h < 0 (flipped): relu(z) - 1[c>0] z "
-             "is the overshoot h below 0"),
-        Step(relu(h) - 1 * h, "==", 0, "c > 0, z = h >= 0 (not flipped): no gap"),
-        Step(relu(h) - 0 * h, "==", h, "c <= 0, z = h > 0 (flipped): the overshoot h above 0"),
-        Step(relu(-h) - 0 * (-h), "==", 0, "c <= 0, z = -h <= 0 (not flipped): no gap"),
-        *chain(3 * (u1**2 + u2**2 + u3**2) - (u1 + u2 + u3) ** 2,
-               ("==", (u1 - u2) ** 2 + (u1 - u3) ** 2 + (u2 - u3) ** 2, "Lagrange identity"),
-               (">=", 0, "a sum of squares", {"method": "nonnegative"})),
-        Step(3 * (R / sp.sqrt(3)), "==", sp.sqrt(3) * R,
-             "equality in Cauchy–Schwarz at the common value u_j = R/√k (k = 3): the KKT point"),
-        Step(inc, "==", R / (sp.sqrt(k) + sp.sqrt(k - 1)),
-             "increment of g: R(√k - √(k-1)) = R/(√k + √(k-1))"),
-        Step(R / (sp.sqrt(k) + sp.sqrt(k - 1)), "<=", R / sp.sqrt(k),
-             "so g(k) > g(k-1) forces c_(k) < R/√k: every improving k is feasible",
-             method="nonnegative"),
-        Step(sp.sqrt(k + 1) + sp.sqrt(k), ">=", sp.sqrt(k) + sp.sqrt(k - 1),
-             "the increment R/(√k+√(k-1)) - c_(k) decreases in k (c_(k) ascending): g is concave",
-             method="nonnegative"),
-    ]
-    return Derivation("Exact sup of |f - f_0| over the ball (ReLU): overshoot, KKT, concavity",
-                      tuple(steps), domain={h: (0.0, 3.0), u1: (0, 2), u2: (0, 2), u3: (0, 2),
-                                            R: (0.1, 3.0), c: (0.01, 2.0), q: (0.0, 20.0)})
+k_ = sp.Symbol("k", positive=True, integer=True)
+j_ = sp.Symbol("j", positive=True, integer=True)
+R_ = sp.Symbol("R", positive=True)
+u_ = sp.Function("u", positive=True)   # distance the j-th flipped neuron moves along x
+c_ = sp.Function("c", positive=True)   # |c_j| = |w0_jᵀx| of that neuron
+#: The claim's goal: k flipped neurons of one sign, at distances u_j = |c_j| + e_j with
+#: Σ u_j² <= R², have total overshoot Σ e_j <= R√k - Σ|c_j| (with equality at u_j = R/√k).
+EXACT_SUP_GOAL = sp.Le(sp.Sum(u_(j_) - c_(j_), (j_, 1, k_)),
+                       R_ * sp.sqrt(k_) - sp.Sum(c_(j_), (j_, 1, k_)), evaluate=False)
+
+
+def exact_sup_derivation(k: int = 4) -> Derivation:
+    """The goal at the instance k = 4 (√4 = 2 keeps it free of square roots): AM–GM per
+    neuron, u <= u²/R + R/4 (the square (u - R/2)²/R >= 0 dropped), summed over the four
+    neurons, then the ball Σ u_j² <= R²."""
+    goal = EXACT_SUP_GOAL.subs(k_, k)
+    us, cs = [u_(i) for i in range(1, k + 1)], [c_(i) for i in range(1, k + 1)]
+    U, C, Q = sum(us), sum(cs), sum(v**2 for v in us)
+    squares = sum((v - R_ / 2) ** 2 for v in us) / R_
+    steps = chain(
+        goal.lhs,
+        ("==", U - C, "the sum over the k = 4 flipped neurons, written out"),
+        ("==", Q / R_ + R_ - C - squares, "per neuron u = u²/R + R/4 - (u - R/2)²/R"),
+        ("<=", Q / R_ + R_ - C, "drop the squares (u_j - R/2)²/R >= 0 (AM–GM per neuron)",
+         {"method": "nonnegative"}),
+        ("<=", R_**2 / R_ + R_ - C, "the ball: Σ u_j² <= R²",
+         {"method": "hypothesis", "hypothesis": "ball"}),
+        ("==", goal.rhs, "R + R = √4·R (equality needs every u_j = R/2 = R/√k: the KKT "
+                         "point)"))
+    t = sp.Dummy("t")
+    rho, p, q = (sp.Symbol(n, positive=True) for n in ("rho", "p", "q"))
+    norm = sp.sqrt(sum((i + p) ** 2 for i in range(1, k + 1)))
+    return Derivation(
+        "Exact sup of |f - f_0|: k flipped neurons overshoot by at most R√k - Σ|c_j| (k = 4)",
+        steps, goal=goal, instance={k_: k},
+        hypotheses=(Hypothesis("ball", Q, "<=", R_**2),),
+        witnesses={u_: [sp.Lambda(t, rho * R_ * (t + p) / norm)], c_: [sp.Lambda(t, q * t)]},
+        domain={R_: (0.1, 3.0), rho: (0.05, 1.0), p: (0.01, 3.0), q: (0.01, 1.0)})
 
 
 def _instances(ntk, n: int) -> list[dict]:
@@ -170,287 +243,336 @@ def _instances(ntk, n: int) -> list[dict]:
     return out
 
 
-def _FLOAT64_SLACK(ntk):  # noqa: N802 - a constant-like helper
+def _exact_value(inst: dict) -> float:
+    p = inst["net"].params0
+    return exact_sup(p["W"], p["a"], inst["x"], inst["B"]).value
+
+
+def _free_crossing_value(inst: dict) -> float:
+    """The wrong "supremum" m^{-1/2} max_s B||x||√(n_s): every neuron of the larger sign
+    class flipped at no cost."""
+    a = inst["net"].params0["a"]
+    n_sign = max(int(np.sum(a == 1)), int(np.sum(a == -1)))
+    return inst["B"] * float(np.linalg.norm(inst["x"])) * math.sqrt(n_sign / inst["m"])
+
+
+def _float64_slack(ntk):
     """On backends finer than float64 (mpmath), the comparison cannot beat float64."""
     factor = max(1.0, 1e-13 / ntk.tol)
     return None if factor == 1.0 else (
         factor, "exact_sup and its maximiser are computed in float64 (numpy) on every backend")
 
 
-def _attained_case(inst: dict):
-    """evaluate(b): (|f - f_0| at exact_argmax with the networks on b, exact sup, scale)."""
-    net, x, B = inst["net"], inst["x"], inst["B"]
-    W0, a = net.backend.to_numpy(net.params0["W"]), net.backend.to_numpy(net.params0["a"])
-    W = exact_argmax(W0, a, x, B)
-    sup = exact_sup(W0, a, x, B).value
-
-    def evaluate(b, i):  # noqa: ARG001 - the case is the instance
+def _attained(insts: list[dict], claimed: list[float]):
+    """evaluate(b, i): (|f - f_0| at exact_argmax with the networks on b, claimed sup, scale)."""
+    def evaluate(b, i):
+        inst = insts[i]
+        net, x, B = inst["net"], inst["x"], inst["B"]
+        W = exact_argmax(net.params0["W"], net.params0["a"], x, B)
         model = TwoLayer(D, inst["m"], "relu", seed=net.seed, backend=b)
         X, P = b.asarray(x[None, :]), {"W": b.asarray(W), "a": model.params0["a"]}
         f, f0 = model.apply(P, X)[0], model.linearize().apply(P, X)[0]
-        return b.abs(f - f0), sup + 0 * f, b.abs(f) + b.abs(f0)
+        return b.abs(f - f0), claimed[i] + 0 * f, b.abs(f) + b.abs(f0)
     return evaluate
 
 
-@claim("relu_linearization.exact_sup", kind="derivation",
+@claim("relu_linearization.exact_sup", kind="bound",
        title="Exact supremum of the ReLU linearisation error over a Frobenius ball",
        statement=r"\sup_{\|W-W_0\|_F\le B}|f-f_0| = m^{-1/2}\max_{s,k}\big(B\|x\|\sqrt k - "
-                 r"\sum_{i\le k}|c|_{(i)}\big)",
-       source="Telgarsky DLT §4.2 (setting); closed form derived here (KKT)", known_sup=1.0)
-def test_exact_sup(ntk):
-    ntk.derivation(exact_sup_derivation())
-    insts = _instances(ntk, ntk.budget.pick(quick=10, standard=40, thorough=120))
-    for inst in insts:
-        ntk.identity(_attained_case(inst), [{"i": inst["i"]}], slack=_FLOAT64_SLACK(ntk))
+                 r"\sum_{i\le k}|c|_{(i)}\big)\text{: never exceeded (}\textstyle\sum_{j\le k}"
+                 r"(u_j-|c_j|)\le B\|x\|\sqrt k-\sum_{j\le k}|c_j|\text{), attained}",
+       source="Telgarsky DLT §4.2 (setting); closed form derived here (Cauchy–Schwarz, KKT)",
+       known_sup=1.0, goal=EXACT_SUP_GOAL,
+       twins=[Twin("twin_tenth_below", title="twin: the supremum is 10% below the closed form",
+                   statement=r"\sup|f-f_0| = 0.9\,m^{-1/2}\max_{s,k}(\cdots)", scale=0.9,
+                   derive=False, instances=4),
+              Twin("twin_free_crossing",
+                   title="twin: the sup without the cost of crossing zero (ascent reaches it)",
+                   statement=r"\sup|f-f_0| = m^{-1/2}\max_s B\|x\|\sqrt{n_s}",
+                   value=_free_crossing_value, derive=False, instances=4)])
+def test_exact_sup(ntk, value=_exact_value, scale=1.0, derive=True, instances=None):
+    if derive:
+        ntk.derivation(exact_sup_derivation())
+    insts = _instances(ntk, instances or ntk.pick(quick=10, standard=40, thorough=120))
+    claimed = [scale * value(inst) for inst in insts]
+    ntk.identity(_attained(insts, claimed), [{"i": inst["i"]} for inst in insts],
+                 slack=_float64_slack(ntk))
     rng = ntk.rng("ascent")
-    found = []
-    for inst in insts:
-        p = inst["net"].params0
-        exact = exact_sup(p["W"], p["a"], inst["x"], inst["B"]).value
-        best, _ = ascent_sup(p["W"], p["a"], inst["x"], inst["B"], rng=rng)
-        found.append({"i": inst["i"], "m": inst["m"], "B": inst["B"], "ascent": best,
-                      "exact": exact})
-    # ascent never exceeds the exact sup ...
-    ntk.bound(lambda b, i, m, B, ascent, exact: (ascent, exact), _cases(found),
-              search=False, n=len(found))
-    # ... and reaches it: within 1 % in the median instance (the ascent can end in a
-    # local optimum that flips one neuron too many; see the module docstring)
-    ratios = [f["ascent"] / f["exact"] for f in found if f["exact"] > 0]
-    ntk.bound(lambda b, med: (0.99, med), _cases([{"med": float(np.median(ratios))}]),
-              search=False, n=1)
-    ntk.record(ascent_over_exact=ratios, ascent_over_exact_min=min(ratios),
+    found = [ascent_sup(i["net"].params0["W"], i["net"].params0["a"], i["x"], i["B"], rng=rng)[0]
+             for i in insts]
+    cases = [{"i": i["i"], "m": i["m"], "B": i["B"], "ascent": a, "claimed": c}
+             for i, a, c in zip(insts, found, claimed, strict=True)]
+    # the ascent never exceeds the supremum (tightness: ascent / sup, known sup 1) ...
+    ntk.bound(lambda b, i, m, B, ascent, claimed: (ascent, claimed), cases)
+    # ... and reaches it: within 1 % in the median instance
+    ratios = [c["ascent"] / c["claimed"] for c in cases if c["claimed"] > 0]
+    ntk.bound(lambda b, med: (0.99, med), [{"med": float(np.median(ratios))}])
+    ntk.record(ascent_over_sup=ratios, ascent_over_sup_min=min(ratios),
                within_1_percent=float(np.mean(np.asarray(ratios) >= 0.99)))
-
-
-@claim("relu_linearization.exact_sup.twin_free_crossing", kind="bound",
-       title="twin: the sup without the cost of crossing zero (ascent reaches it)",
-       statement=r"m^{-1/2}\max_k B\|x\|\sqrt k \le \mathrm{ascent}/0.99",
-       source="falsified twin", twin_of="relu_linearization.exact_sup")
-def test_exact_sup_twin(ntk):
-    insts = _instances(ntk, 8)
-    rng, cases = ntk.rng("ascent"), []
-    for inst in insts:
-        p = inst["net"].params0
-        n_sign = max(int(np.sum(p["a"] == 1)), int(np.sum(p["a"] == -1)))
-        wrong = inst["B"] * np.linalg.norm(inst["x"]) * math.sqrt(n_sign) / math.sqrt(inst["m"])
-        best, _ = ascent_sup(p["W"], p["a"], inst["x"], inst["B"], rng=rng, restarts=2,
-                             iters=200)
-        cases.append({"wrong": wrong, "ascent": best})
-    ntk.bound(lambda b, wrong, ascent: (wrong, ascent / 0.99), _cases(cases), search=False,
-              n=len(cases))
 
 
 # -- Lemma 4.1: probabilistic bound -----------------------------------------------
 
-def _m_ladder(ntk) -> list[int]:
-    return ntk.budget.pick(quick=[10**2, 10**3, 10**4], standard=[10**2, 10**3, 10**4, 10**5],
-                           thorough=[10**2, 10**3, 10**4, 10**5, 10**6])
+def _lemma_widths(ntk) -> list[int]:
+    return ntk.pick(quick=[10**2, 10**3, 10**4], standard=[10**2, 10**3, 10**4, 10**5, 10**6])
 
 
-def _lemma_draw(x, m, B, delta, power=1 / 6):
-    def draw(rng):
-        seed = _seed(rng)
-        sup = _sups(m, seed, x)[B]
-        rhs = lemma_4_1_bound(B, m, delta) * m ** (1 / 6) / m ** power
-        return {"m": m, "B": B, "delta": delta, "seed": seed}, sup, rhs
-    return draw
+def _tight_constant_bound(B: float, m: int, delta: float) -> float:  # noqa: ARG001
+    """The near twin: a supremum 10 % below the exact one's large-m value 0.438 B^{4/3} m^{-1/6}."""
+    return 0.9 * continuum_constant() * B ** (4 / 3) / m ** (1 / 6)
+
+
+def _sqrt_m_bound(B: float, m: int, delta: float) -> float:
+    """The far twin: Lemma 4.1 with m^{-1/2} in place of m^{-1/6}."""
+    return lemma_4_1_bound(B, m, delta) * m ** (1 / 6) / m**0.5
+
+
+def _lemma_sups(ntk, x: np.ndarray, m: int, Bs) -> dict[int, dict[float, float]]:
+    """{draw seed: {B: exact sup}} for the draws every (B, δ) check at width m shares
+    (the probabilistic bound draws with the seeds ``ntk.seeds(n, "draws")``)."""
+    out = {}
+    for s in ntk.seeds(ntk.budget.draws, "draws"):
+        seed = _seed(generator(s))
+        if m <= NETWORK_MAX:
+            p = _net(m, seed).params0
+            out[seed] = {B: exact_sup(p["W"], p["a"], x, B).value for B in Bs}
+        else:
+            rng = generator(seed)
+            out[seed] = {B: sample_exact_sup(m, B, rng=rng, x_norm=1.0) for B in Bs}
+    return out
 
 
 @claim("relu_linearization.lemma_4_1", kind="probabilistic_bound",
        title="Lemma 4.1 (i): ReLU linearisation error over the ball, w.p. 1 - δ",
        statement=r"\sup_{\|W-W_0\|_F\le B}|f(x;W)-f_0(x;W)| \le "
-                 r"\frac{2B^{4/3}+B\ln(1/\delta)^{1/4}}{m^{1/6}}", source=SOURCE)
-def test_lemma_4_1(ntk):
-    x, table = _x(ntk), []
-    for m in _m_ladder(ntk):
-        for B in BS:
-            for delta in DELTAS:
-                d = ntk.probabilistic_bound(_lemma_draw(x, m, B, delta), delta=delta)
-                q = d.tightness
-                table.append({"m": m, "B": B, "delta": delta, "max_ratio": q.get("max"),
-                              "median_ratio": q.get("median"), "violations": d.violations})
-    ntk.record(table=table)
-
-
-@claim("relu_linearization.lemma_4_1.twin_sqrt_m", kind="probabilistic_bound",
-       title="twin: Lemma 4.1 with m^{-1/2} in place of m^{-1/6}",
-       statement=r"\sup|f-f_0| \le \frac{2B^{4/3}+B\ln(1/\delta)^{1/4}}{m^{1/2}}",
-       source="falsified twin", twin_of="relu_linearization.lemma_4_1")
-def test_lemma_4_1_twin(ntk):
+                 r"\frac{2B^{4/3}+B\ln(1/\delta)^{1/4}}{m^{1/6}}", source=SOURCE,
+       twins=[Twin("twin_tight_constant",
+                   title="twin: the supremum is at most 0.9·0.438·B^{4/3}/m^{1/6} w.p. 1 - δ",
+                   statement=r"\sup|f-f_0| \le 0.9\,\kappa_\infty B^{4/3} m^{-1/6},\ "
+                             r"\kappa_\infty = \tfrac34(2\sqrt{2\pi})^{-1/3}",
+                   near="a supremum 10% below the exact one's large-m constant 0.438 (the "
+                        "check computes the exact sup; Lemma 4.1's constant 2 is 4.5x loose)",
+                   rhs=_tight_constant_bound,
+                   cells=tuple((10**3, B, 0.1) for B in BS)),
+              Twin("twin_sqrt_m", title="twin: Lemma 4.1 with m^{-1/2} in place of m^{-1/6}",
+                   statement=r"\sup|f-f_0| \le \frac{2B^{4/3}+B\ln(1/\delta)^{1/4}}{m^{1/2}}",
+                   rhs=_sqrt_m_bound,
+                   cells=((10**3, 1.0, 0.1), (10**3, 3.0, 0.1)))])
+def test_lemma_4_1(ntk, rhs=lemma_4_1_bound, cells=None):
     x = _x(ntk)
-    for m in (10**3, 10**4):
-        ntk.probabilistic_bound(_lemma_draw(x, m, 3.0, 0.1, power=0.5), delta=0.1)
-    ntk.probabilistic_bound(_lemma_draw(x, 10**4, 1.0, 0.1, power=0.5), delta=0.1)
+    cells = cells or [(m, B, delta) for m in _lemma_widths(ntk) for B in BS for delta in DELTAS]
+    table = []
+    for m in sorted({c[0] for c in cells}):
+        sups = _lemma_sups(ntk, x, m, sorted({c[1] for c in cells if c[0] == m}))
+        for _, B, delta in (c for c in cells if c[0] == m):
+            def draw(rng, m=m, B=B, delta=delta, sups=sups):
+                seed = _seed(rng)
+                return ({"m": m, "B": B, "delta": delta, "seed": seed}, sups[seed][B],
+                        rhs(B, m, delta))
+            d = ntk.probabilistic_bound(draw, delta=delta)
+            const = np.median([v[B] for v in sups.values()]) * m ** (1 / 6) / B ** (4 / 3)
+            table.append({"m": m, "B": B, "delta": delta, "max_ratio": d.tightness.get("max"),
+                          "median_ratio": d.tightness.get("median"),
+                          "violations": d.violations["count"] if d.violations else None,
+                          "median_sup_m16_over_B43": float(const),
+                          "draws": "network" if m <= NETWORK_MAX else "projections"})
+    ntk.record(table=table, continuum_constant=continuum_constant())
 
 
 # -- attained rates ---------------------------------------------------------------
 
-RATE_SEEDS = 20
-B_LADDER = [0.25, 0.5, 1.0, 2.0, 4.0]
+RATE_M_SLACK = 0.015
+RATE_B_SLACK = 0.01
+RATE_B_WIDTH = 10**6
+B_LADDER = [2.0**e for e in range(-3, 4)]
 
 
-def _m_rate_ladder(ntk) -> list[int]:
-    return ntk.budget.pick(quick=[100, 316, 1000, 3162, 10000],
-                           standard=[100, 1000, 10**4, 10**5],
-                           thorough=[100, 1000, 10**4, 10**5, 10**6])
+def _half_decades(lo: int, hi: int) -> list[int]:
+    return [round(10 ** (e / 2)) for e in range(2 * lo, 2 * hi + 1)]
 
 
-def _rate_m(ntk, claimed: float):
-    x = _x(ntk)
-    d = ntk.rate(lambda m, seed: _sups(int(m), seed, x, (1.0,))[1.0], _m_rate_ladder(ntk),
-                 claimed=claimed, slack=0.05, attained=True, variable="m", seeds=RATE_SEEDS)
-    return d
-
-
-def _rate_B(ntk, claimed: float, m: int = 10**4):
-    x = _x(ntk)
-    return ntk.rate(lambda B, seed: _sups(m, seed, x, tuple(B_LADDER))[B], B_LADDER,
-                    claimed=claimed, slack=0.1, attained=True, variable="B", seeds=RATE_SEEDS)
+def _sup_rate(ntk, measure, xs, claimed: float, slack: float, variable: str, reason: str,
+              constant):
+    """The attained rate of the exact sup over ``xs`` (a sweep shared with the twins) and
+    the record of its constant sup·m^{1/6}/B^{4/3} (``constant(xs, medians)``)."""
+    d = ntk.rate(measure, xs, claimed=claimed, slack=slack, attained=True, variable=variable,
+                 seeds=ntk.pick(quick=24, standard=40), slack_reason=reason,
+                 sweep=f"relu_linearization.rate_{variable}")
+    const = constant(np.asarray(d.data["xs"]), np.asarray(d.data["medians"]))
+    ntk.record(sup_m16_over_B43=const.tolist(), continuum_limit=continuum_constant(),
+               constant_looseness=(2 / const).tolist(),
+               note="median sup·m^{1/6}/B^{4/3} per rung; the lemma's constant is 2")
 
 
 @claim("relu_linearization.rate_m", kind="rate",
        title="Lemma 4.1's m^{-1/6} is attained by the exact supremum",
-       statement=r"\sup_{\|W-W_0\|_F\le 1}|f-f_0| = \Theta(m^{-1/6})", source=SOURCE)
-def test_rate_m(ntk):
-    d = _rate_m(ntk, -1 / 6)
-    xs, med = np.asarray(d.data["xs"]), np.asarray(d.data["medians"])
-    const = med * xs ** (1 / 6)
-    ntk.record(sup_m16_over_B43=const.tolist(), continuum_limit=continuum_constant(),
-               constant_looseness=(2 / const).tolist(),
-               note="median sup·m^{1/6}/B^{4/3} per m (B = 1); the lemma's constant is 2")
-
-
-@claim("relu_linearization.rate_m.twin_exponent", kind="rate",
-       title="twin: the exact supremum scales as m^{-1/2}",
-       statement=r"\sup|f-f_0| = \Theta(m^{-1/2})", source="falsified twin",
-       twin_of="relu_linearization.rate_m")
-def test_rate_m_twin(ntk):
-    _rate_m(ntk, -0.5)
+       statement=r"\sup_{\|W-W_0\|_F\le 1}|f-f_0| = \Theta(m^{-1/6})", source=SOURCE,
+       twins=[Twin("twin_fifth", title="twin: the exact supremum scales as m^{-1/5}",
+                   statement=r"\sup|f-f_0| = \Theta(m^{-1/5})", claimed=-1 / 5),
+              Twin("twin_exponent", title="twin: the exact supremum scales as m^{-1/2}",
+                   statement=r"\sup|f-f_0| = \Theta(m^{-1/2})", claimed=-0.5)])
+def test_rate_m(ntk, claimed=-1 / 6):
+    _sup_rate(ntk, lambda m, seed: sample_exact_sup(int(m), 1.0, rng=generator(seed)),
+              ntk.pick(quick=_half_decades(3, 7), standard=_half_decades(3, 8)), claimed,
+              RATE_M_SLACK, "m", "finite-size bias of the fitted exponent <= 0.005 (rungs "
+              "below 1e4 steeper, local slopes -0.19 to -0.17) and drift <= 0.009 over "
+              "repeated runs, plus the interval's half-width <= 0.004, plus 0.006 margin",
+              lambda m, sup: sup * m ** (1 / 6))
 
 
 @claim("relu_linearization.rate_B", kind="rate",
-       title="Lemma 4.1's B^{4/3} is attained by the exact supremum (m = 1e4)",
-       statement=r"\sup_{\|W-W_0\|_F\le B}|f-f_0| = \Theta(B^{4/3})", source=SOURCE)
-def test_rate_B(ntk):
-    m = 10**4
-    d = _rate_B(ntk, 4 / 3, m)
-    xs, med = np.asarray(d.data["xs"]), np.asarray(d.data["medians"])
-    const = med * m ** (1 / 6) / xs ** (4 / 3)
-    ntk.record(sup_m16_over_B43=const.tolist(), continuum_limit=continuum_constant(),
-               constant_looseness=(2 / const).tolist(), m=m)
-
-
-@claim("relu_linearization.rate_B.twin_exponent", kind="rate",
-       title="twin: the exact supremum scales as B^1", statement=r"\sup|f-f_0| = \Theta(B)",
-       source="falsified twin", twin_of="relu_linearization.rate_B")
-def test_rate_B_twin(ntk):
-    _rate_B(ntk, 1.0)
+       title="Lemma 4.1's B^{4/3} is attained by the exact supremum (m = 1e6)",
+       statement=r"\sup_{\|W-W_0\|_F\le B}|f-f_0| = \Theta(B^{4/3})", source=SOURCE,
+       twins=[Twin("twin_five_fourths", title="twin: the exact supremum scales as B^{5/4}",
+                   statement=r"\sup|f-f_0| = \Theta(B^{5/4})", claimed=5 / 4),
+              Twin("twin_exponent", title="twin: the exact supremum scales as B^1",
+                   statement=r"\sup|f-f_0| = \Theta(B)", claimed=1.0)])
+def test_rate_B(ntk, claimed=4 / 3):
+    m = RATE_B_WIDTH
+    _sup_rate(ntk, lambda B, seed: sample_exact_sup(m, float(B), rng=generator(seed)),
+              B_LADDER, claimed, RATE_B_SLACK, "B", "at m = 1e6 the continuum limit holds to "
+              "< 1 %: local slopes 1.328 to 1.338, drift <= 0.003, bias <= 0.002, plus the "
+              "interval's half-width <= 0.002", lambda B, sup: sup * m ** (1 / 6) / B ** (4 / 3))
 
 
 # -- trained networks -------------------------------------------------------------
 
-_TRAINED: dict[tuple[int, int, int], dict] = {}
-TRAIN_D, TRAIN_N, STEPS = 5, 20, 200
+TRAIN_D, TRAIN_N, TRAIN_STEPS = 5, 20, 100
+TRAINED_SLACK = 0.055
+#: Test inputs at which the error is compared with the exact supremum at B_T.
+N_SUP_CHECK = 100
 
 
-def _trained(m: int, seed: int, data_seed: int) -> dict:
-    """GD (first layer, lr = half the stability limit, 200 steps) on a ReLU teacher."""
-    key = (m, seed, data_seed)
-    if key not in _TRAINED:
-        ds = sphere_teacher(TRAIN_N, TRAIN_N, TRAIN_D, seed=data_seed)
-        net = TwoLayer(TRAIN_D, m, "relu", seed=seed)
-        lr = 0.5 * max_learning_rate(net, ds.x_train)
-        traj = gradient_descent(net, ds.x_train, ds.y_train, lr=lr, steps=STEPS)
-        W = traj.final_params["W"]
-        X = np.vstack([ds.x_train, ds.x_test])
-        gap = np.abs(net.apply(traj.final_params, X) - net.linearize().apply(traj.final_params, X))
-        B = float(np.linalg.norm(W - net.params0["W"]))
-        sups = [exact_sup(net.params0["W"], net.params0["a"], xi, B).value for xi in X]
-        _TRAINED[key] = {"gap": gap, "B": B, "sups": np.array(sups),
-                         "loss": (float(traj.losses[0]), float(traj.losses[-1]))}
-    return _TRAINED[key]
+def _one_thread():
+    """Small products (20 x 5 by 5 x m) dominate: one BLAS/OpenMP thread is several times
+    faster than two on a shared 2-core machine."""
+    try:
+        from threadpoolctl import threadpool_limits  # noqa: PLC0415 - optional dependency
+    except ImportError:  # pragma: no cover - an optional speed-up only
+        return nullcontext()
+    return threadpool_limits(1)
 
 
-def _widths(ntk) -> list[int]:
-    return ntk.budget.pick(quick=[64, 128, 256, 512, 1024],
-                           standard=[64, 256, 1024, 4096], thorough=[64, 256, 1024, 4096, 16384])
+def _train_run(backend, m: int, seed: int, data, X_test: np.ndarray) -> dict:
+    """GD on the first layer (doubled init, lr = half the stability limit, 100 steps);
+    the linearisation error at the test inputs and what the record and checks need."""
+    with _one_thread():
+        return _train_run_in_thread(backend, m, seed, data, X_test)
 
 
-def _trained_rate(ntk, claimed: float, data_seed: int):
-    return ntk.rate(lambda m, seed: float(_trained(int(m), seed, data_seed)["gap"].max()),
-                    _widths(ntk), claimed=claimed, slack=0.1, variable="m",
-                    seeds=ntk.budget.pick(quick=4, standard=6))
+def _train_run_in_thread(backend, m: int, seed: int, data, X_test: np.ndarray) -> dict:
+    net = TwoLayer(TRAIN_D, m, "relu", seed=seed, symmetric=True, backend=backend)
+    lr = 0.5 * max_learning_rate(net, data.x_train)
+    traj = gradient_descent(net, data.x_train, data.y_train, lr=lr, steps=TRAIN_STEPS)
+    b, P = net.backend, traj.final_params
+    X = b.asarray(X_test)
+    gap = np.abs(b.to_numpy(net.apply(P, X) - net.linearize().apply(P, X)))
+    W0, a, WT = (b.to_numpy(v) for v in (net.params0["W"], net.params0["a"], P["W"]))
+    B = float(np.linalg.norm(WT - W0))
+    sups = exact_sups(W0, a, X_test[:N_SUP_CHECK], B)
+    return {"error": float(gap.mean()), "B": B,
+            "gap_over_sup": float(np.max(gap[:N_SUP_CHECK] / sups)),
+            "over_lemma": float(gap.mean() / lemma_4_1_bound(B, m, 0.1)),
+            "loss_ratio": float(traj.losses[-1] / traj.losses[0])}
 
 
-@claim("relu_linearization.trained", kind="bound",
-       title="Lemma 4.1 at GD-trained weights (B = ||W_T - W0||_F)",
-       statement=r"|f(x;W_T)-f_0(x;W_T)| \le \sup_{\|W-W_0\|_F\le B} |f-f_0| \le "
-                 r"\frac{2B^{4/3}+B\ln(10)^{1/4}}{m^{1/6}}", source=SOURCE)
-def test_trained(ntk):
-    data_seed = ntk.seeds(1, "data")[0]
-    d = _trained_rate(ntk, -1 / 6, data_seed)
-    cases = []
-    for m, seeds in zip(d.data["xs"], [ntk.seeds(ntk.budget.pick(quick=4, standard=6),
-                                                 f"rate/{m}") for m in d.data["xs"]],
-                        strict=True):
-        for seed in seeds:
-            t = _trained(int(m), seed, data_seed)
-            cases.append({"m": int(m), "seed": seed, "gap": float(t["gap"].max()),
-                          "exact": float(t["sups"].min()),
-                          "bound": float(lemma_4_1_bound(t["B"], m, 0.1)), "B": t["B"],
-                          "final_loss": t["loss"][1]})
-    ntk.bound(lambda b, m, seed, gap, exact, bound, B, final_loss: (gap, bound),
-              _cases(cases), search=False, n=len(cases))
-    # the exact sup is per x; check every x of every run against its own sup
-    ntk.bound(lambda b, m, seed, gap, exact, bound, B, final_loss: (exact, bound),
-              _cases(cases), search=False, n=len(cases))
-    per_x = [{"m": c["m"], "seed": c["seed"]} for c in cases]
-    ntk.bound(lambda b, m, seed: _per_x_ratio(m, seed, data_seed), _cases(per_x),
-              search=False, n=len(per_x))
-    ntk.record(runs=[{k: c[k] for k in ("m", "B", "gap", "exact", "bound", "final_loss")}
-                     for c in cases])
+@claim("relu_linearization.trained", kind="rate",
+       title="GD-trained ReLU networks: the linearisation error at fresh inputs is Θ(m^{-3/4})",
+       statement=r"\mathbb E_x|f(x;W_T)-f_0(x;W_T)| = \Theta(m^{-3/4}),\ "
+                 r"|f-f_0|(x) \le \sup_{\|W-W_0\|_F\le\|W_T-W_0\|_F}|f-f_0|",
+       source=SOURCE + " (its worst case); the trained exponent: lazy-regime count of "
+                       "flipped neurons, derived in the module docstring",
+       not_on={"mpmath": "GD on widths up to 2048 at 50 digits takes hours"},
+       twins=[Twin("twin_near_rate", title="twin: the trained error decays like m^{-0.65}",
+                   statement=r"\mathbb E_x|f-f_0| = \Theta(m^{-0.65})", claimed=-0.65,
+                   per_run_checks=False),
+              Twin("twin_coherent",
+                   title="twin: at fresh inputs the trained error decays like m^{-1/2}",
+                   statement=r"\mathbb E_x|f-f_0| = \Theta(m^{-1/2})", claimed=-0.5,
+                   per_run_checks=False),
+              Twin("twin_fast_rate", title="twin: the trained error decays like m^{-1.5}",
+                   statement=r"\mathbb E_x|f-f_0| = \Theta(m^{-1.5})", claimed=-1.5,
+                   per_run_checks=False)])
+def test_trained(ntk, claimed=-0.75, per_run_checks=True):
+    data = sphere_teacher(TRAIN_N, 0, TRAIN_D, seed=ntk.seeds(1, "data")[0])
+    X_test = uniform_sphere(ntk.pick(quick=1000, standard=2000), TRAIN_D,
+                            seed=ntk.seeds(1, "test")[0])
+    widths = ntk.pick(quick=[128, 256, 512, 1024, 2048],
+                      standard=[128, 256, 512, 1024, 2048, 4096])
+    n_seeds = ntk.pick(quick=24, standard=32)
+    runs: dict[tuple[int, int], dict] = {}
 
+    def measure(m, seed):
+        runs[(int(m), seed)] = run = _train_run(ntk.backend, int(m), seed, data, X_test)
+        return run["error"]
 
-def _per_x_ratio(m: int, seed: int, data_seed: int) -> tuple[float, float]:
-    """(max_x gap/sup(x), 1): at every input the gap is below the exact sup at that x."""
-    t = _trained(int(m), seed, data_seed)
-    return float(np.max(t["gap"] / t["sups"])), 1.0
-
-
-@claim("relu_linearization.trained.twin_fast_rate", kind="rate",
-       title="twin: the trained linearisation error decays like m^{-1.5}",
-       statement=r"|f-f_0| = O(m^{-1.5})", source="falsified twin",
-       twin_of="relu_linearization.trained")
-def test_trained_twin(ntk):
-    _trained_rate(ntk, -1.5, ntk.seeds(1, "data")[0])
+    ntk.rate(measure, widths, claimed=claimed, slack=TRAINED_SLACK, attained=True,
+             variable="m", seeds=n_seeds, sweep="relu_linearization.trained.test_error",
+             slack_reason="measured finite-size bias <= 0.015 (fitted -0.742 to -0.764 over "
+                          "fourteen runs; single rungs -0.71 to -0.84, drift -0.06 to +0.08) "
+                          "plus the interval's half-width <= 0.03, plus 0.01 for the spread "
+                          "between data sets")
+    if not per_run_checks:  # the twins change only the claimed exponent
+        return
+    keys = [(m, s) for m in widths for s in ntk.seeds(n_seeds, f"rate/{m}")]
+    stats = [runs.get(k) or _train_run(ntk.backend, k[0], k[1], data, X_test) for k in keys]
+    ntk.require("trained", max(r["loss_ratio"] for r in stats), at_most=1e-2,
+                what="largest final/initial training loss over all runs")
+    ntk.bound(lambda b, ratio: (ratio, 1.0), [{"ratio": r["gap_over_sup"]} for r in stats])
+    per_m = {m: [r for (mm, _), r in zip(keys, stats, strict=True) if mm == m] for m in widths}
+    ntk.record(per_width=[{"m": m, "median_error": float(np.median([r["error"] for r in rs])),
+                           "median_B": float(np.median([r["B"] for r in rs])),
+                           "median_error_over_lemma_4_1": float(np.median(
+                               [r["over_lemma"] for r in rs])),
+                           "max_error_over_exact_sup": max(r["gap_over_sup"] for r in rs)}
+                          for m, rs in per_m.items()],
+               note="error = mean |f - f_0| over the test inputs; over_lemma_4_1: its ratio "
+                    "to Lemma 4.1's bound at B = ||W_T - W0||_F, δ = 0.1 (the lemma assumes "
+                    "iid rows; the doubled init pairs them, so this is for scale)")
 
 
 # -- Lemma 4.2 ----------------------------------------------------------------------
 
-def _count_draw(x, m, tau, delta, density=1.0):
-    def draw(rng):
-        seed = _seed(rng)
-        count = small_count(_net(m, seed).params0["W"], x, tau)
-        rhs = lemma_4_2_bound(m, density * tau, delta)
-        return {"m": m, "tau": tau, "delta": delta, "seed": seed}, count, rhs
-    return draw
+def _half_density_bound(m: int, tau: float, delta: float) -> float:
+    return lemma_4_2_bound(m, tau / 2, delta)
+
+
+def _tight_quantile_bound(m: int, tau: float, delta: float) -> float:
+    """The near twin: 10 % below the count's exact (1 - δ)-quantile."""
+    return 0.9 * small_count_quantile(m, tau, delta)
 
 
 @claim("relu_linearization.lemma_4_2", kind="probabilistic_bound",
        title="Lemma 4.2: few pre-activations are small, w.p. 1 - δ",
        statement=r"\#\{j:|w_{0,j}^\top x|\le\tau\|x\|\} \le m\tau+\sqrt{(m/2)\ln(1/\delta)}",
-       source="Telgarsky, DLT notes (2021-10-27), §4.2, Lemma 4.2")
-def test_lemma_4_2(ntk):
+       source="Telgarsky, DLT notes (2021-10-27), §4.2, Lemma 4.2",
+       twins=[Twin("twin_tight_quantile",
+                   title="twin: the count is at most 0.9 × its exact (1 - δ)-quantile",
+                   statement=r"\#\{\cdot\} \le 0.9\,q_{1-\delta}\big(\mathrm{Bin}(m, "
+                             r"\mathrm{erf}(\tau/\sqrt2))\big)",
+                   near="a count bound 10% below the exact (1 - δ)-quantile (the check counts "
+                        "exactly; Lemma 4.2's own bound is 1.7x loose)",
+                   rhs=_tight_quantile_bound,
+                   cells=((10**3, 0.05, 0.1), (10**3, 0.2, 0.1))),
+              Twin("twin_half_density",
+                   title="twin: Lemma 4.2 with mτ/2 (the true mean is about 0.8 mτ)",
+                   statement=r"\#\{\cdot\} \le m\tau/2+\sqrt{(m/2)\ln(1/\delta)}",
+                   rhs=_half_density_bound, cells=((10**3, 0.2, 0.1),))])
+def test_lemma_4_2(ntk, rhs=lemma_4_2_bound, cells=None):
     x = _x(ntk)
-    for tau in (0.05, 0.2):
-        for m in ntk.budget.pick(quick=[100, 1000], standard=[100, 1000, 10**4]):
-            for delta in DELTAS:
-                ntk.probabilistic_bound(_count_draw(x, m, tau, delta), delta=delta)
-
-
-@claim("relu_linearization.lemma_4_2.twin_half_density", kind="probabilistic_bound",
-       title="twin: Lemma 4.2 with mτ/2 (the true mean is about 0.8 mτ)",
-       statement=r"\#\{\cdot\} \le m\tau/2+\sqrt{(m/2)\ln(1/\delta)}",
-       source="falsified twin", twin_of="relu_linearization.lemma_4_2")
-def test_lemma_4_2_twin(ntk):
-    ntk.probabilistic_bound(_count_draw(_x(ntk), 10**4, 0.2, 0.1, density=0.5), delta=0.1)
+    cells = cells or [(m, tau, delta) for tau in (0.05, 0.2)
+                      for m in ntk.pick(quick=[100, 1000], standard=[100, 1000, 10**4])
+                      for delta in DELTAS]
+    for m in sorted({c[0] for c in cells}):
+        taus = sorted({c[1] for c in cells if c[0] == m})
+        counts = {}
+        for s in ntk.seeds(ntk.budget.draws, "draws"):
+            seed = _seed(generator(s))
+            W0 = _net(m, seed).params0["W"]
+            counts[seed] = {tau: small_count(W0, x, tau) for tau in taus}
+        for _, tau, delta in (c for c in cells if c[0] == m):
+            def draw(rng, m=m, tau=tau, delta=delta, counts=counts):
+                seed = _seed(rng)
+                return ({"m": m, "tau": tau, "delta": delta, "seed": seed}, counts[seed][tau],
+                        rhs(m, tau, delta))
+            ntk.probabilistic_bound(draw, delta=delta)

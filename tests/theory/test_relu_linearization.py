@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 import pytest
+from scipy import stats
 
 from ntkproof.errors import InvalidArgument, ShapeError
 from ntkproof.nn.networks import TwoLayer
@@ -17,11 +18,15 @@ from ntkproof.theory.relu_linearization import (
     exact_argmax,
     exact_sup,
     exact_sup_from_projections,
+    exact_sups,
     lemma_4_1_bound,
     lemma_4_1_bound_pair,
     lemma_4_2_bound,
     relu_gap,
+    sample_exact_sup,
     small_count,
+    small_count_quantile,
+    smallest_half_normals,
 )
 
 
@@ -100,3 +105,53 @@ def test_bounds_special_cases_and_continuum_constant():
                                        rng.choice([-1.0, 1.0], 10**5), 1.0).value
             * 10 ** (5 / 6) for _ in range(5)]
     assert np.median(vals) == pytest.approx(continuum_constant(), rel=0.05)
+
+
+def test_exact_sups_is_exact_sup_row_by_row():
+    _, W0, a, _, rng = _instance(5, 50)
+    X = rng.standard_normal((7, 4))
+    for B in (0.0, 0.4, 3.0):
+        want = [exact_sup(W0, a, x, B).value for x in X]
+        assert exact_sups(W0, a, X, B) == pytest.approx(want, rel=1e-12, abs=1e-15)
+    with pytest.raises(ShapeError):
+        exact_sups(W0, a, X[:, :3], 1.0)
+
+
+def test_smallest_half_normals_are_the_order_statistics_of_half_normals():
+    """The k smallest of n |N(0,1)| drawn in O(k) match sorting n draws (KS, per rank)."""
+    rng = generator(11)
+    n, k, reps = 200, 5, 3000
+    fast = np.array([smallest_half_normals(n, k, rng=rng) for _ in range(reps)])
+    slow = np.sort(np.abs(rng.standard_normal((reps, n))), axis=1)[:, :k]
+    for i in range(k):
+        assert stats.ks_2samp(fast[:, i], slow[:, i]).pvalue > 1e-3
+    assert smallest_half_normals(3, 10, rng=rng).size == 3
+    assert smallest_half_normals(10, 0, rng=rng).size == 0
+
+
+@pytest.mark.parametrize("m, B", [(30, 1.0), (400, 0.3), (2000, 3.0)])
+def test_sampled_exact_sup_has_the_distribution_of_network_draws(m, B):
+    """sample_exact_sup (projections and sign counts drawn directly) against exact_sup of
+    TwoLayer draws: same law (two-sample KS), including when a block must be extended."""
+    rng = generator(m)
+    x = rng.standard_normal(10)
+    x /= np.linalg.norm(x)
+    nets = [exact_sup(p["W"], p["a"], x, B).value
+            for p in (TwoLayer(10, m, "relu", seed=s).params0 for s in range(600))]
+    fast = [sample_exact_sup(m, B, rng=rng) for _ in range(2000)]
+    assert stats.ks_2samp(nets, fast).pvalue > 1e-3
+    assert sample_exact_sup(m, 0.0, rng=rng) == 0.0
+    # c = W0x and R = B||x|| both scale with ||x||: sup at ||x|| = 2 has the law of 2 sup
+    a = [sample_exact_sup(m, B, rng=rng, x_norm=2.0) for _ in range(1000)]
+    b = [2 * sample_exact_sup(m, B, rng=rng) for _ in range(1000)]
+    assert stats.ks_2samp(a, b).pvalue > 1e-3
+
+
+def test_small_count_quantile_is_the_binomial_quantile():
+    rng = generator(4)
+    x = np.array([1.0, 0.0, 0.0])
+    counts = [small_count(rng.standard_normal((500, 3)), x, 0.2) for _ in range(2000)]
+    q = small_count_quantile(500, 0.2, 0.1)
+    assert 0.88 <= np.mean(np.asarray(counts) <= q) <= 0.93
+    with pytest.raises(InvalidArgument):
+        small_count_quantile(500, 0.2, 0.0)
