@@ -400,11 +400,15 @@ class ClaimRun:
 
     def derivation(self, derivation: Any, *, goal: Any = None, points: int = 24) -> dec.Decision:
         """Check a symbolic derivation step by step (sympy + 50-digit spot checks) and
-        its proof obligations against the claim's goal (``goal``, else the claim's
-        ``goal=``): PROVED only when it derives the claim's statement for all values
+        its proof obligations against the claim's goal (the claim's ``goal=``; ``goal``
+        here only for a claim that declares none, e.g. one parametrized by the
+        activation): PROVED only when it derives the claim's statement for all values
         of its symbols (:func:`ntkproof.derivation.discharge`)."""
-        res = discharge(derivation, self.info.goal if goal is None else goal,
-                        seed=claim_seed(self.seed, "derivation"), points=points)
+        # the claim's own goal, when it declares one, is the statement to reach: a goal
+        # passed here that differs from it is a lemma, and cannot make the claim PROVED
+        claim_goal = self.info.goal if self.info.goal is not None else goal
+        res = discharge(derivation, claim_goal, seed=claim_seed(self.seed, "derivation"),
+                        points=points)
         steps = res.to_dict()
         d = dec.Decision("derivation", res.verdict, len(res.steps), res.message,
                          data={"derivation": steps})

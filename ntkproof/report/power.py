@@ -123,7 +123,8 @@ def _rejected_by(twin: Mapping[str, Any]) -> str:
     if twin.get("violations"):
         v = twin["violations"]
         return f"{v['count']}/{v['n']} violations (δ = {v['delta']:g})"
-    if twin["kind"] in ("bound", "probabilistic_bound") and _num(t.get("max")):
+    if twin["kind"] in ("bound", "probabilistic_bound") and _num(t.get("max")) \
+            and float(t["max"]) > 1:
         return f"largest ratio {float(t['max']):.6g} (> 1 by {float(t['max']) - 1:.3g})"
     if twin["kind"] == "identity" and _num(t.get("max")):
         return f"relative error {float(t['max']):.3g}"
@@ -131,6 +132,11 @@ def _rejected_by(twin: Mapping[str, Any]) -> str:
         cert = (ch.get("data") or {}).get("certificate")
         if cert and cert.get("counterexample"):
             return f"counterexample at {cert['counterexample'].get('point')}"
+    # another check than the primary one rejected it: quote that check
+    for ch in twin.get("checks") or []:
+        if ch.get("verdict") == "FALSIFIED" and ch.get("message"):
+            text = str(ch["message"]).split(";")[0]
+            return f"[{ch.get('kind')}] " + (text if len(text) <= 90 else text[:87] + "...")
     return "FALSIFIED"
 
 
