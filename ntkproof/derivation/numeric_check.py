@@ -23,6 +23,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import mpmath
+import numpy as np
 import sympy as sp
 from sympy.core.function import AppliedUndef
 
@@ -45,9 +46,11 @@ def _sorted(symbols: set[sp.Symbol]) -> list[sp.Symbol]:
 def validate(derivation: Derivation) -> None:
     """Every free symbol has a domain interval consistent with its assumptions,
     and every undefined function has witnesses."""
+    indexed = _indexed_labels(derivation)
     for i, step in enumerate(derivation.steps, start=1):
         for x in _sorted(step.lhs.free_symbols | step.rhs.free_symbols):
-            if x not in derivation.domain:
+            if x not in derivation.domain and x not in indexed and not (
+                    isinstance(x, sp.Indexed) and x.base.label in indexed):
                 raise InvalidArgument(
                     f"step {i} ({step.statement}) uses the symbol {x.name!r}, but "
                     f"Derivation.domain has no interval for it (domain symbols: "
@@ -74,15 +77,30 @@ def validate(derivation: Derivation) -> None:
                 f"{'nonnegative' if x.is_nonnegative else 'nonpositive'}; shrink the interval")
 
 
+def _indexed_labels(derivation: Derivation) -> set[sp.Symbol]:
+    """The label symbols of the IndexedBase objects that have witnesses (``w`` of
+    ``w[j]``): they are functions of the index, not numbers to sample."""
+    return {base.label for base in derivation.witnesses if isinstance(base, sp.IndexedBase)}
+
+
+def _draw(rng: Any, x: sp.Symbol, lo: float, hi: float) -> float | int:
+    """A uniform value of ``x`` on [lo, hi]; an integer for an integer symbol (sizes such
+    as m or k, which a symbolic ``Sum`` needs as whole numbers)."""
+    if x.is_integer:
+        return int(rng.integers(int(np.ceil(lo)), int(np.floor(hi)) + 1))
+    return float(rng.uniform(lo, hi))
+
+
 def sample_points(derivation: Derivation, *, seed: int, points: int) -> list[dict]:
-    """``points`` random points ``{Symbol: float}`` of the domain, skipping ``avoid``."""
+    """``points`` random points ``{Symbol: value}`` of the domain, skipping ``avoid``
+    (integer symbols get integers)."""
     rng = generator(seed)
     symbols = _sorted(set(derivation.domain))
     out: list[dict] = []
     for _ in range(50 * max(points, 1)):
         if len(out) >= points:
             break
-        point = {x: float(rng.uniform(*derivation.domain[x])) for x in symbols}
+        point = {x: _draw(rng, x, *derivation.domain[x]) for x in symbols}
         if any(v == 0 and x.is_positive for x, v in point.items()):
             continue
         if derivation.avoid is not None and derivation.avoid({x.name: v for x, v in point.items()}):
@@ -99,8 +117,13 @@ def _as_lambda(witness: Any) -> sp.Lambda:
 
 
 def instantiate(expr: sp.Expr, choice: Mapping[Any, sp.Lambda]) -> sp.Expr:
-    """``expr`` with undefined functions replaced by witnesses and derivatives evaluated."""
+    """``expr`` with undefined functions (and indexed families ``w[j]``) replaced by their
+    witnesses and derivatives evaluated."""
     for fn, lam in choice.items():
+        if isinstance(fn, sp.IndexedBase):
+            expr = expr.replace(lambda e, fn=fn: isinstance(e, sp.Indexed) and e.base == fn,
+                                lambda e, lam=lam: lam(*e.indices))
+            continue
         expr = expr.replace(fn, lam)
     return expr.replace(lambda e: isinstance(e, (sp.Derivative, sp.Subs)), lambda e: e.doit())
 
@@ -156,7 +179,7 @@ def _evaluate(step: Step, derivation: Derivation, symbols: list, pts: Sequence[d
                              "note": ""}
     for k, point in enumerate(pts):
         key, choice = _witness_choice(derivation, k)
-        values = [mpmath.mpf(point[x]) for x in symbols]
+        values = [point[x] if x.is_integer else mpmath.mpf(point[x]) for x in symbols]
         try:
             (lf, lterms), (rf, rterms) = (s.evaluator(key, choice) for s in sides)
             (lv, le), (rv, re) = lf(values), rf(values)

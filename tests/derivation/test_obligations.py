@@ -110,3 +110,25 @@ def test_relations_compose_in_one_direction_only():
     report = check_obligations(Derivation("mixed", chain(x, ("<=", x + 1, "a"), (">=", x, "b")),
                                           goal=goal), goal)
     assert not report.met and any(o.name == "relation" and not o.met for o in report.obligations)
+
+
+def test_symbolic_sizes_with_sums_and_indexed_families_are_checked_numerically():
+    """A derivation for all m: a Sum with a symbolic upper limit over an indexed family
+    w[j]; spot checks draw m as an integer and w from its witnesses."""
+    m = sp.Symbol("m", integer=True, positive=True)
+    j = sp.Symbol("j", integer=True, positive=True)
+    t = sp.Symbol("t", real=True)
+    w = sp.IndexedBase("w")
+    lhs = sp.Sum((w[j] + t) ** 2, (j, 1, m))
+    rhs = sp.Sum(w[j] ** 2, (j, 1, m)) + 2 * t * sp.Sum(w[j], (j, 1, m)) + m * t**2
+    goal = (lhs, "==", rhs)
+    steps = chain(lhs, ("==", sp.Sum(w[j] ** 2 + 2 * t * w[j] + t**2, (j, 1, m)), "square"),
+                  ("==", rhs, "linearity of the sum"))
+    kw = {"domain": {m: (1, 6), t: (-1.0, 1.0)},
+          "witnesses": {w: [sp.Lambda(j, sp.sin(j)), sp.Lambda(j, j**2 / 7)]}}
+    res = _verdict(Derivation("for all m", steps, goal=goal, **kw), goal)
+    assert res.verdict == "PROVED" and all(s.points > 0 for s in res.steps)
+    wrong = (lhs, "==", rhs + t**2)   # off by one term: caught at the sampled m
+    res = _verdict(Derivation("wrong", chain(lhs, ("==", rhs + t**2, "?")), goal=wrong, **kw),
+                   wrong)
+    assert res.verdict == "FALSIFIED"
