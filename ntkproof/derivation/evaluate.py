@@ -109,11 +109,13 @@ def _compile_integral(node: sp.Integral, symbols: tuple[sp.Symbol, ...]) -> Call
     if len(node.limits) != 1 or len(node.limits[0]) != 3:
         raise NumericFailure(f"only definite one-variable integrals are evaluated: {node}")
     var, lo_expr, hi_expr = node.limits[0]
-    inner = (var,) + symbols
-    integrand = compile_expr(node.function, inner)
+    bound = sp.Dummy(var.name, real=True)  # the bound variable may share a domain symbol's name
+    function = node.function.xreplace({var: bound})
+    inner = (bound,) + symbols
+    integrand = compile_expr(function, inner)
     lo, hi = _bound(lo_expr, symbols), _bound(hi_expr, symbols)
-    kinks = [compile_expr(a.args[0], inner) for a in node.function.atoms(sp.Abs)
-             if a.args[0].has(var)]
+    kinks = [compile_expr(a.args[0], inner) for a in function.atoms(sp.Abs)
+             if a.args[0].has(bound)]
 
     def evaluate(values: Sequence[Any]) -> tuple[Any, Any]:
         a, b = lo(values)[0], hi(values)[0]
@@ -163,8 +165,9 @@ def _bracketed_root(h: Callable[[Any], Any], x0: Any, x1: Any) -> Any:
 def _compile_limit(node: sp.Limit, symbols: tuple[sp.Symbol, ...]) -> Callable:
     """``lim_{x -> x0} f``: far-field value at ±oo, ``mpmath.limit`` otherwise."""
     f_expr, var, x0, direction = node.args
-    inner = (var,) + symbols
-    f = compile_expr(f_expr, inner)
+    bound = sp.Dummy(var.name, real=True)  # the bound variable may share a domain symbol's name
+    inner = (bound,) + symbols
+    f = compile_expr(f_expr.xreplace({var: bound}), inner)
     at_inf = x0 in (sp.oo, -sp.oo)
     # at ±oo the side is the sign of the point (sympy records dir='-' for +oo);
     # at a finite point, dir='-' means from the left

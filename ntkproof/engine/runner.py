@@ -366,6 +366,14 @@ class ClaimRun:
         return [float(fresh[i]) if i in fresh else self._sweeps[keys[i]]
                 for i in range(len(points))]
 
+    def measure(self, measure: Callable[[Any, int], float], points: Sequence[tuple[Any, int]],
+                *, sweep: str | None = None) -> list[float]:
+        """``measure(x, seed)`` at each ``(x, seed)`` point, without a decision: for
+        values a body needs before it decides (a precondition on the same runs). With
+        ``sweep`` the values are cached for the run like :meth:`rate`'s, and a later
+        check under the same name reuses them."""
+        return self._measure_points(sweep, measure, list(points))
+
     def rate(self, measure: Callable[[Any, int], float], xs: Sequence[float], *,
              claimed: float, slack: float, attained: bool = False, variable: str = "m",
              seeds: int | None = None, sweep: str | None = None,
@@ -511,6 +519,9 @@ class ClaimRun:
         info, verdict = self.info, self.verdict()
         primary = next((d for d in self.decisions if d.kind == info.kind and d.worst_case),
                        next((d for d in self.decisions if d.worst_case), None))
+        if info.twin_of:  # a twin shows the check that rejected it
+            primary = next((d for d in self.decisions if d.verdict == "FALSIFIED"
+                            and d.worst_case), primary)
         msgs = [f"[{d.kind}] {d.verdict}: {d.message}" for d in self.decisions if d.message]
         if not self.decisions:
             msgs = ["the claim ran no check (an empty claim): call ntk.bound, ntk.identity, "
