@@ -26,7 +26,7 @@ from .empirical_ntk import empirical_ntk
 from .networks import Model, Params, check_inputs, check_model
 
 __all__ = ["Trajectory", "TrainingResult", "train", "gradient_descent", "max_learning_rate",
-           "mse_loss"]
+           "mse_loss", "divergence_error"]
 
 #: A run whose loss exceeds this multiple of (initial loss + mean ½y²) is diverging.
 DIVERGENCE_FACTOR = 1e8
@@ -128,7 +128,7 @@ def gradient_descent(model: Model, X: Any, y: Any, *, lr: float, steps: int,
         traj.losses[k] = loss = float(0.5 * np.mean(r * r)) if np.all(np.isfinite(r)) else np.inf
         scale = loss + 0.5 * float(np.mean(b.to_numpy(yb) ** 2)) if scale is None else scale
         if not np.isfinite(loss) or loss > DIVERGENCE_FACTOR * max(scale, 1e-300):
-            raise _divergence(model, Xb, k, loss, traj.losses[0], lr)
+            raise divergence_error(model, Xb, k, loss, traj.losses[0], lr)
         _record(traj, k, params, Xb, X_eval, keep, keep_ntk)
         if k < steps:
             g = model.vjp(params, Xb, (f - yb) / b.scalar(n))
@@ -147,8 +147,9 @@ def _record(traj: Trajectory, k: int, params: Params, X: Any, X_eval: Any,
         traj.ntk[k] = empirical_ntk(traj.model, X, params=params)
 
 
-def _divergence(model: Model, X: Any, step: int, loss: float, loss0: float,
-                lr: float) -> DivergenceError:
+def divergence_error(model: Model, X: Any, step: int, loss: float, loss0: float,
+                     lr: float) -> DivergenceError:
+    """The error that says a run diverged at ``step`` and which step size is stable."""
     try:
         limit = max_learning_rate(model, X)
     except (SingularKernelError, InvalidArgument):
