@@ -1,88 +1,187 @@
-r"""Arc-cosine kernels, the infinite-width ReLU NTK, its convergence, and universality.
+r"""Arc-cosine kernels, infinite-width NTKs (closed form and quadrature), their
+convergence, and universality.
 
 Statement
 ---------
-For ``w ~ N(0, I_d)`` and nonzero x, x' in R^d at angle θ = arccos(xᵀx'/(||x|| ||x'||)):
+For ``w ~ N(0, I_d)`` and nonzero x, x' in R^d at angle θ = arccos(xᵀx'/(||x|| ||x'||)),
+and σ = ReLU:
 
 .. math::
 
-    E[σ'(wᵀx) σ'(wᵀx')] = \frac{π - θ}{2π} = \frac12 - \frac{\arccos(xᵀx')}{2π}
-    \quad(\|x\| = \|x'\| = 1),\qquad
-    E[σ(wᵀx) σ(wᵀx')] = \|x\|\|x'\| \frac{\sin θ + (π - θ)\cos θ}{2π}
+    E[σ'(wᵀx) σ'(wᵀx')] = \frac{π - θ}{2π},\qquad
+    E[σ(wᵀx) σ(wᵀx')] = \|x\|\|x'\| \frac{\sin θ + (π - θ)\cos θ}{2π} .
 
-for σ = ReLU. Cho & Saul (2009) define k_n = 2·E[...] (a leading factor 2), so their
-k_0 = 1 - θ/π and k_1 = ||x|| ||x'|| J_1(θ)/π, J_1 = sin θ + (π - θ) cos θ.
-Consequences: the two-layer ReLU NTK of f(x) = m^{-1/2} Σ_j a_j σ(w_jᵀx) (E a² = 1, no
-bias) tends to Θ_W = xᵀx'(π - θ)/(2π) when W alone is trained, and Θ_W + E[σσ] when a is
-trained too; deeper networks follow the Jacot/Arora recursion; the empirical kernel
+Cho & Saul (2009) define k_n = 2·E[...] (a leading factor 2), so their k_0 = 1 - θ/π
+and k_1 = ||x|| ||x'|| J_1(θ)/π, J_1 = sin θ + (π - θ) cos θ. Consequences: the
+two-layer ReLU NTK of f(x) = m^{-1/2} Σ_j a_j σ(w_jᵀx) (E a² = 1, no bias) tends to
+Θ_W = xᵀx'(π - θ)/(2π) when W alone is trained, and to Θ_W + E[σσ] when a is
+trained too; deeper networks follow the Jacot/Arora recursion; activations without a
+closed form (GELU, SiLU) get their kernels by polar quadrature; the empirical kernel
 converges at the rate m^{-1/2} (Hoeffding: |k_m - k| <= |xᵀx'| √(ln(2/δ)/(2m)) w.p.
->= 1 - δ); and on X = {||x|| = 1, x_d = 1/√2} the kernel xᵀx'(π - arccos xᵀx')/(2π) is
-universal (Telgarsky, Thm 4.1), while on the plain sphere it is not.
+>= 1 - δ); and on X = {||x|| = 1, x_d = 1/√2} the kernel xᵀx'(π - arccos xᵀx')/(2π)
+is universal (Telgarsky, Thm 4.1), while on the plain sphere it is not.
 
 Claims
 ------
-* ``arccos.order0`` — derivation (rotation to the plane of x, x'; the wedge of angle
-  π - θ; polar integration) and identity: :func:`ntkproof.nn.kernels.arccos_kernel`
-  (order 0) against an independent quadrature (below), d in {2, 3, 5, 20, 100},
-  θ uniform and θ near 0 and near π. Twin ``arccos.order0.twin_pi``: 1/2 - arccos/π.
-* ``arccos.order1`` — the same for order 1 and any norms, plus Cho & Saul's
-  convention 2·E = ||x|| ||x'|| J_1(θ)/π. Twin ``arccos.order1.twin_cho_saul_factor``:
-  Cho & Saul's k_1 (factor 2 kept) taken as the Gaussian expectation.
-* ``arccos.two_layer_ntk`` — derivation (gradient inner products, linearity,
-  independence of a and w); identities two_layer_relu_ntk = xᵀx'·E[σ'σ'] (+ E[σσ])
-  by quadrature, and infinite_width(√d·x, depth=1) = two_layer_relu_ntk(x); Monte
-  Carlo over finite networks (``TwoLayer``, trained W or both, a = ±1 or N(0, 1)).
-  Twin ``arccos.two_layer_ntk.twin_W_only_for_both``: Θ_W claimed for both layers.
-* ``arccos.deep_ntk`` — :func:`ntkproof.nn.kernels.infinite_width` (depth 2 and 3, with and
-  without bias, W_std = √2) against Monte Carlo over ``MLP`` networks. Twin
-  ``arccos.deep_ntk.twin_no_derivative_factor``: the recursion without the chain-rule
-  factor, Θ = Σ_h Σ^{(h)} (a sum of NNGP kernels).
-* ``arccos.empirical_convergence`` — rate: |k_m - k| = Θ(m^{-1/2}) over
-  m = 64 … 65536 (attained, slack 0.1). Twin ``.twin_rate_m_inverse``: m^{-1}.
-* ``arccos.hoeffding`` — probabilistic bound at δ = 0.05, with its tightness (the
-  (1-δ)-quantile of |k_m - k| / bound, CLT-predicted ≈ 0.57 at p = 1/4). Twins
-  ``.twin_no_sqrt`` (|xᵀx'| ln(2/δ)/(2m)) and ``.twin_small_constant`` (√(ln(2/δ)/(32m))).
-* ``arccos.universality`` — derivation (Maclaurin coefficients of f(z) = g(z + 1/2),
-  g(s) = s/4 + s arcsin(s)/(2π), positive to order 30, plus the general-term argument);
-  Gram matrices on X positive definite (λ_min above its roundoff floor, 50 digits on
-  mpmath); kernel interpolation of a fixed target on X converges (upper rate n^{-1/2},
-  slack 0.1; measured ≈ n^{-1.3}). Twin ``arccos.universality.twin_sphere``:
-  "universal on the sphere without the bias coordinate" — the interpolation error of
-  the odd degree-3 harmonic x1 x2 x3 stays at about its norm, so the rate claim is
-  FALSIFIED.
+* ``arccos.order0`` — PROVED: a derivation for every angle θ ∈ (0, π) and every d
+  (goal below), and an identity: :func:`ntkproof.nn.kernels.arccos_kernel` (order 0)
+  against an independent quadrature (below), d in {2, 3, 5, 20, 100}, θ uniform and
+  θ near 0 and near π.
+* ``arccos.order1`` — PROVED: the same for order 1 and any norms, plus Cho & Saul's
+  convention 2·E = ||x|| ||x'|| J_1(θ)/π as a numeric identity.
+* ``arccos.two_layer_ntk`` — PROVED: the eNTK Θ_m = (1/m) Σ_j (a_j² σ'σ' xᵀx' + σσ)
+  (the gradient inner products of the m neurons, ∂f/∂w_j = m^{-1/2} a_j σ'(w_jᵀx) x,
+  ∂f/∂a_j = m^{-1/2} σ(w_jᵀx)) has E Θ_m = Θ_W + Θ_a for every width m (a Sum to a
+  symbolic m; E a_j² = 1 and the two identities above are declared hypotheses, the
+  latter citing those claims), so Θ_m → Θ_W + Θ_a a.s. by the strong law; identities
+  two_layer_relu_ntk = xᵀx'·E[σ'σ'] (+ E[σσ]) by quadrature and infinite_width(√d·x,
+  depth=1) = two_layer_relu_ntk(x); Monte Carlo over finite networks (``TwoLayer``,
+  trained W or both, a = ±1 or N(0, 1)).
+* ``arccos.deep_ntk`` — HOLDS: :func:`ntkproof.nn.kernels.infinite_width` (depth 2 and
+  3, with and without bias, W_std = √2) against Monte Carlo over ``MLP`` networks.
+* ``arccos.quadrature_kernel`` — HOLDS: the polar quadrature of
+  :mod:`ntkproof.nn.quadrature` equals the closed forms where they exist (ReLU's
+  E[σσ], E[σ'σ'] and erf's, identity), and the depth-1 NTK of GELU and SiLU (no
+  closed form; ``infinite_width(..., method="quadrature")``) equals the mean eNTK of
+  finite ``MLP`` networks (Monte Carlo test). Not on mpmath: the quadrature is a
+  float64 rule (numpy only), and that rule is what the claim is about.
+* ``arccos.empirical_convergence`` — rate: the root-mean-square over the 120 pairs of
+  16 fixed unit vectors of |k_m - k| is Θ(m^{-1/2}) over m = 64 … 16384 (attained).
+* ``arccos.hoeffding`` — probabilistic bound at δ = 0.05, 3000 draws, with its
+  tightness: the (1-δ)-quantile of |k_m - k| / bound, CLT-predicted
+  z_{1-δ/2} √(2p(1-p)/ln(2/δ)) with p = (π - θ)/(2π) the probability that both
+  units are active: 0.57 at p = 0.19, 0.62 at p = 1/4 (measured 0.64 over the draws;
+  the standardized |k_m - k|/(|xᵀx'|√(p(1-p)/m)) has its (1-δ)-quantile at 2.01
+  against z_{1-δ/2} = 1.96, the lattice of Bernoulli sums at m = 256 included).
+* ``arccos.universality`` — Telgarsky's Thm 4.1 on X, checked as follows (what is
+  verified, exactly): (i) the Maclaurin coefficients f_0 … f_40 of f(z) = g(z + 1/2),
+  g(s) = s/4 + s·arcsin(s)/(2π), computed exactly by sympy, are at least the
+  positive single-term lower bounds L_n of the general argument (below), so positive;
+  (ii) Gram matrices of the kernel on random points of X are positive definite
+  (λ_min above its roundoff floor); (iii) kernel interpolation of a fixed odd cubic
+  on X converges at least like n^{-1/2} (measured ≈ n^{-1.1}, n = 16 … 256). The
+  coefficient positivity for EVERY n is the argument of the notes, not checked here
+  for n > 40: g's coefficients are g_1 = 1/4, g_{2k+2} = c_k/(2π) with c_k =
+  (2k)!/(4^k k!² (2k+1)) > 0 (the arcsin series) and 0 otherwise; f_n = Σ_{j>=n} g_j
+  C(j, n) 2^{n-j} is a sum of nonnegative terms, so f_n >= L_n := g_{j*} C(j*, n)
+  2^{n-j*} > 0 with j* = n + (n mod 2) for n >= 1 and j* = 2 for n = 0; then
+  Steinwart & Christmann (2008), Cor. 4.57, gives universality.
+
+Falsified twins (declared with their claim: the claim's own body with one override,
+the claim's seed and cases):
+
+* ``arccos.order0.twin_pi`` (far: 1/2 - arccos/π, relative error up to 1) and
+  ``arccos.order0.twin_constant_0_95`` (near: 0.95·(π - θ)/(2π), relative error 0.05);
+* ``arccos.order1.twin_cho_saul_factor`` (far: Cho & Saul's k_1 with its factor 2 as
+  the Gaussian expectation) and ``arccos.order1.twin_constant_0_95`` (near);
+* ``arccos.two_layer_ntk.twin_W_only_for_both`` (Telgarsky's Θ_W claimed for a network
+  with both layers trained: off by Θ_a; on the a-trained cases Θ_W is compared with
+  Θ_a, which it nearly equals near θ = 0 and θ = π) and ``.twin_constant_0_95`` (near: 0.95·Θ);
+* ``arccos.deep_ntk.twin_no_derivative_factor`` (far: Θ = Σ_h Σ^{(h)}, the chain-rule
+  factor dropped; 20 seeds suffice) and ``.twin_weight_variance_2_2`` (near: the
+  recursion with the weight variance W_std² = 2.2 for 2, a constant 10% off; Θ moves
+  by 24-46% at depth 2-3; the Monte Carlo rejects a change of Θ itself reliably only
+  above 12-20%, so a twin 10% off in Θ is beyond the quick budget: see the tolerances);
+* ``arccos.quadrature_kernel.twin_variance_1_1`` (near: the quadrature's Gaussian at
+  1.1 times the covariance, i.e. the radial weight r e^{-r²/2.2}/1.1 for r e^{-r²/2}:
+  ReLU's E[σσ] moves by 10%, GELU's and SiLU's NTK by about 6%);
+* ``arccos.empirical_convergence.twin_rate_m_inverse`` (far: m^{-1}) and
+  ``.twin_rate_m_0_6`` (near: m^{-0.6}, 0.1 away);
+* ``arccos.hoeffding.twin_no_sqrt`` and ``.twin_small_constant`` (far: the square
+  root dropped; 2m → 32m) and ``.twin_clt_quantile_0_9`` (near: 0.9 times the exact
+  asymptotic (1-δ)-quantile z_{1-δ/2}|xᵀx'|√(p(1-p)/m); Hoeffding's bound is loose
+  by ≈ 1.6, so 0.9·Hoeffding would be TRUE: the check's resolving power is at the
+  quantile, where the twin's violation rate is 2(1 - Φ(0.9·1.96)) ≈ 0.078 against
+  δ = 0.05; 3000 draws reject it in more than 99 runs in 100);
+* ``arccos.universality.twin_sphere``: "universal on the sphere without the bias
+  coordinate" — the one hypothesis of Thm 4.1 removed: g's own coefficients g_0, g_3,
+  g_5, … are 0 (below L_n), and the interpolation error of the odd harmonic x1 x2 x3
+  stays at about its norm, so the rate claim is FALSIFIED.
+
+Derivations (goals, and why they are the statements)
+----------------------------------------------------
+In the plane spanned by x and x' take the bisector as first axis: x̂ = (cos(θ/2),
+-sin(θ/2)), x̂' = (cos(θ/2), sin(θ/2)). For z, w iid N(0, 1) the pair
+(U, V) = (z cos(θ/2) - w sin(θ/2), z cos(θ/2) + w sin(θ/2)) is centred Gaussian with
+unit variances and covariance cos²(θ/2) - sin²(θ/2) = cos θ, which is the law of
+(wᵀx̂, wᵀx̂') for every d (lemma steps). With s = tan(θ/2) ∈ (0, ∞) (θ = 2 arctan s
+runs over (0, π)) both are positive iff z > s|w|, so by conditioning on w
+
+    E[σ'(wᵀx)σ'(wᵀx')] = ∫ φ(w) P(z > s|w|) dw,   P(z > c) = erfc(c/√2)/2,
+    E[σ(wᵀx)σ(wᵀx')] = ||x|| ||x'|| (1 + s²)^{-1} ∫ φ(w) E[(z² - s²w²) 1(z > s|w|)] dw,
+
+the integral over w split at 0, the truncated moments over z written in closed form
+(lemma steps below). These are the goals' left sides; the right sides are
+the statements with θ = 2 arctan s. Steps: the truncated moments ∫_c^∞ φ = erfc(c/√2)/2
+and ∫_c^∞ z² φ = c φ(c) + erfc(c/√2)/2 (by equal derivatives in c), arctan(1/s) =
+π/2 - arctan s (s > 0), sympy's integral over w, and, in polar coordinates, the
+wedge |t| < π/2 - θ/2 of angle π - θ (as Cho & Saul evaluate eq. (1)): (π - θ)·∫_0^∞ r e^{-r²/2}
+dr/(2π) and ∫_wedge cos(t + θ/2) cos(t - θ/2) dt · ∫_0^∞ r³ e^{-r²/2} dr/(2π). The
+two-layer goal is E Θ_m written by linearity of expectation as the mean over the m
+neurons (a sympy Sum to the integer symbol m, which the spot checks draw as an integer)
+of E[a_j²] xᵀx' κ_0(θ) + ||x|| ||x'|| κ_1(θ); it takes E a_j² = 1 and the two identities
+as declared hypotheses (the statements of ``arccos.order0`` and ``arccos.order1``,
+proved there), with witnesses their closed forms.
 
 Source
 ------
 M. Telgarsky, *Deep learning theory lecture notes* (v. 2021-10-27), §4.3 (kernel at
 initialisation) and Theorem 4.1 (universality); Y. Cho & L. Saul, *Kernel Methods for
-Deep Learning*, NeurIPS 2009, eqs. (1)-(3); A. Jacot, F. Gabriel, C. Hongler (2018),
-Thm 1; S. Arora et al. (2019), eq. (7)-(9) recursion; Steinwart & Christmann (2008),
-Cor. 4.57. Notes: ``research/theorems.md`` §1.4, §1.6, §2.
+Deep Learning*, NeurIPS 2009, eqs. (1)-(3) (the integral evaluated in polar
+coordinates); A. Jacot, F. Gabriel, C. Hongler, *Neural Tangent Kernel*, NeurIPS 2018,
+Thm 1; S. Arora et al., *On Exact Computation with an Infinitely Wide Neural Net*,
+NeurIPS 2019 (arXiv 1904.11955), §3 recursion; I. Steinwart & A. Christmann, *Support
+Vector Machines* (2008), Cor. 4.57; W. Hoeffding (1963), Thm 2.
 
-Tolerances and independence
----------------------------
-* The quadrature route never sees an arccos: with q = ||x||², k = xᵀx' and
-  det = q q' - k² (computed by Lagrange's identity Σ_{i<j}(x_i x'_j - x_j x'_i)², free of
-  cancellation), (wᵀx, wᵀx') = (√q z1, a z1 + c z2) with a = k/√q, c = √(det/q), and
-  E[1(u>0)1(v>0)] = ∫_0^∞ φ(z) Φ(az/c) dz, E[relu(u) relu(v)] = √q ∫_0^∞ z φ(z)
-  (az Φ(az/c) + c φ(az/c)) dz, by tanh-sinh quadrature (mpmath) split at z = c/|a|.
-  On numpy/torch it runs at 20 digits and is rounded to float64; on mpmath at 60 digits.
-* Scales: order 0 is a difference of π and θ, so roundoff is relative to 1/2 (the
-  size of π/(2π)); order 1 relative to ||x|| ||x'|| (1 + 2π)/(2π). float64: θ >= 1e-4
-  from 0 and π (arccos amplifies a 1e-16 error in cos θ to 1e-16/sin θ); mpmath: 1e-9.
+Tolerances, budgets and independence
+------------------------------------
+* The quadrature route of the identities never sees an arccos: with q = ||x||²,
+  k = xᵀx' and det = q q' - k² (Lagrange's identity Σ_{i<j}(x_i x'_j - x_j x'_i)², free
+  of cancellation), (wᵀx, wᵀx') = (√q z1, a z1 + c z2) with a = k/√q, c = √(det/q),
+  and E[1(u>0)1(v>0)] = ∫_0^∞ φ(z) Φ(az/c) dz, E[relu(u) relu(v)] = √q ∫_0^∞ z φ(z)
+  (az Φ(az/c) + c φ(az/c)) dz, by tanh-sinh quadrature (mpmath) split at z = c/|a|,
+  at 4 digits above the backend's precision (20 on float64, 54 on mpmath).
+* Scales: order 0 is a difference of π and θ, so roundoff is relative to 1/2; order 1
+  relative to ||x|| ||x'|| (1 + 2π)/(2π). float64: θ >= 1e-4 from 0 and π (arccos
+  amplifies a 1e-16 error in cos θ to 1e-16/sin θ); mpmath: 1e-9.
 * Monte Carlo checks are statistical tests written as bounds: for each case, S seeds
   of the eNTK give per-entry t statistics t = (mean - Θ)/(sd/√S); the bound is
   max|t| <= t_{S-1}(1 - α/(2K)) with α = 1e-3 and K the number of entries tested in
   the claim (Bonferroni), so a true kernel is rejected in fewer than 1 run in 1000.
-  Deep networks carry an O(1/m) finite-width bias; width and seeds are chosen so that
-  the bias stays below about 1.3 standard errors (measured: 2.5 at m = 256, S = 40).
-* Rates, Hoeffding and the universality rate are statistical statements about random
-  networks/points; float64 roundoff is 1e-12 below their Monte Carlo error, so on
-  mpmath they run their networks in float64 (recorded as ``precision_note``).
+  Two-layer networks (and depth-1 MLPs) have E[eNTK] = Θ exactly at every width (an
+  average of iid per-neuron terms), so only the CLT is assumed. Deep networks carry
+  an O(1/m) bias: measured at m = 128 and 256 with 400-600 seeds, every entry within
+  ±1.9% of Θ, within two standard errors (1%) of 0; at the quick size (m = 256,
+  S = 60) the standard error is 1.8-3% of Θ, so the bias stays below half a standard
+  error; a change of Θ is rejected reliably when it exceeds the Bonferroni critical
+  value 4.4 plus two standard errors, 12-20% of Θ (at the standard size, m = 384 and
+  S = 120, about 9-14%).
+* ``quadrature_kernel``: depth 1, W_std = 1.3, b_std = 0.2, m = 2048, S = 100: the
+  standard error is 0.3-1.5% of Θ (0.4% on most entries), so the twin's shifts of
+  4-12% sit at |t| ≈ 15 against the critical value 4.3.
+* ``empirical_convergence``: the RMS over pairs of one network has the law of
+  m^{-1/2} times an m-independent variable, up to the lattice of Bernoulli sums at
+  small m. Measured over six run seeds (150 seeds per width): fitted exponents
+  -0.511 … -0.494, local slopes -0.535 … -0.467, drift between the ladder's halves
+  -0.03 … +0.04, interval half-width 0.015. Slack 0.05 = the largest |drift| plus
+  0.01: the claim's interval lies inside -0.5 ± 0.05, and the twin m^{-0.6} (band
+  -0.65 … -0.55) is missed by at least 0.025, about four standard deviations of the
+  interval's end.
+* ``universality``'s rate: an upper rate with slack 0 — over five run seeds the
+  fitted exponent is -1.05 … -1.14 (intervals within [-1.23, -0.90]), every local
+  slope lies in -0.53 … -1.53 and the ladder's upper half is steeper than its lower
+  half (drift -0.32 … -0.57), so finite n understates the decay; the twin's interval
+  lies 0.3-0.5 above -1/2.
+* Rates, Hoeffding, the universality rate and the Monte Carlo checks are statistical
+  statements about random networks/points; float64 roundoff is 1e-12 below their
+  Monte Carlo error, so on mpmath they run their networks in float64 (recorded as
+  ``precision_note``; ``ntk.pick(mpmath="numpy")`` chooses the network backend), except
+  the two-layer Monte Carlo, which runs 12 networks of width 32 at 50 digits.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 
@@ -92,21 +191,22 @@ import pytest
 import sympy as sp
 from scipy import stats
 
-from ntkproof import Fixed, claim
-from ntkproof.derivation import Derivation, Step
+from ntkproof import Fixed, Twin, claim, get_backend
+from ntkproof.derivation import Derivation, Hypothesis, Step
+from ntkproof.nn.activations import get_activation
 from ntkproof.nn.empirical_ntk import empirical_ntk
 from ntkproof.nn.flow import kernel_regression
-from ntkproof.nn.kernels import arccos_kernel, infinite_width, two_layer_relu_ntk
+from ntkproof.nn.kernels import arccos_kernel, gaussian_moments, infinite_width, two_layer_relu_ntk
 from ntkproof.nn.networks import MLP, TwoLayer
 from ntkproof.rng import generator, spawn, unit_vectors
 
-SOURCE = ("Telgarsky, DLT notes (2021-10-27), §4.3; Cho & Saul, NeurIPS 2009, eqs. (1)-(3)")
-SOURCE_NTK = ("Telgarsky §4.3; Jacot, Gabriel, Hongler 2018, Thm 1; Arora et al. 2019, "
-              "arXiv 1904.11955, §3 recursion")
+SOURCE = "Telgarsky, DLT notes (2021-10-27), §4.3; Cho & Saul, NeurIPS 2009, eqs. (1)-(3)"
+SOURCE_NTK = ("Telgarsky §4.3; Jacot, Gabriel, Hongler, NeurIPS 2018, Thm 1; Arora et al., "
+              "NeurIPS 2019 (arXiv 1904.11955), §3 recursion")
 SOURCE_UNIV = ("Telgarsky, DLT notes (2021-10-27), Thm 4.1; Steinwart & Christmann 2008, "
                "Cor. 4.57")
-TWIN_CASES = 8  # a twin of an identity fails at every case (gap >= 1e-5 relative)
-DERIVATION_POINTS = 8  # 50-digit spot checks per step (quadrature steps cost ~0.1 s each)
+TWIN_CASES = 8  # an identity's twin fails at every case (gap >= 1e-6 relative, 1e4 tolerances)
+DERIVATION_POINTS = 4  # 50-digit spot checks per step (an integral over w costs ~0.15 s)
 ALPHA = 1e-3      # family-wise false-alarm level of the Monte Carlo tests
 DELTA = 0.05      # Hoeffding failure probability
 FLOAT_NOTE = ("statistical claim about random networks/points: computed in float64 on the "
@@ -140,21 +240,24 @@ def gaussian_pair_expectation(order: int, x, y, *, digits: int):
 
 
 def _expectation(b, order: int, x, y):
-    """The quadrature route in the backend's precision (a float64 number off mpmath)."""
-    xn, yn = b.to_numpy(x), b.to_numpy(y)
-    if b.name == "mpmath":
-        return gaussian_pair_expectation(order, xn, yn, digits=b.digits + 10)
-    return float(gaussian_pair_expectation(order, xn, yn, digits=20))
+    """The quadrature route at 4 digits above the backend's precision, as a backend
+    scalar (b may be the 50-digit referee of a float64 run)."""
+    digits = int(round(-math.log10(b.tol.eps))) + 4
+    value = gaussian_pair_expectation(order, b.to_numpy(x), b.to_numpy(y), digits=digits)
+    return b.scalar(mpmath.nstr(value, digits))
 
 
 def _norm(b, v):
     return b.sqrt(b.sum(v * v))
 
 
-def angle_space(backend_name: str) -> Fixed:
-    """Pairs (x, y) in R^d at angle θ: uniform, near 0 or near π; norms in [1/√10, √10]."""
-    closest = 1e-9 if backend_name == "mpmath" else 1e-4
+def _cos(b, x, y):
+    return b.clip(b.sum(x * y) / (_norm(b, x) * _norm(b, y)), -1.0, 1.0)
 
+
+def angle_space(closest: float) -> Fixed:
+    """Pairs (x, y) in R^d at angle θ: uniform, near 0 or near π (at least ``closest``
+    away); norms in [1/√10, √10]."""
     def draw(rng):
         d = int(rng.choice([2, 3, 5, 20, 100]))
         regime = int(rng.integers(3))
@@ -171,99 +274,618 @@ def angle_space(backend_name: str) -> Fixed:
     return Fixed(draw)
 
 
+def _angles(ntk) -> Fixed:
+    return angle_space(ntk.pick(quick=1e-4, mpmath=1e-9))
+
+
 def _n_cases(ntk) -> int:
-    return ntk.budget.pick(quick=12, standard=32) if ntk.backend.name == "mpmath" else \
-        ntk.budget.pick(quick=24, standard=256)
+    return ntk.pick(quick=24, standard=256, mpmath=ntk.budget.pick(quick=12, standard=32))
+
+
+def _network_backend(ntk):
+    """Where random networks run: the backend itself, float64 numpy on mpmath (notes)."""
+    nb = get_backend(ntk.pick(quick=ntk.backend.spec, mpmath="numpy"))
+    if nb.spec != ntk.backend.spec:
+        ntk.record(precision_note=FLOAT_NOTE)
+    return nb
 
 
 # -- derivations ---------------------------------------------------------------------
-THETA = sp.Symbol("theta", positive=True)
-R = sp.Symbol("r", positive=True)
-T = sp.Symbol("t", real=True)
-RHO = sp.Symbol("rho", real=True)
+S = sp.Symbol("s", positive=True)          # s = tan(θ/2), θ ∈ (0, π)
+W_ = sp.Symbol("w", real=True)
+Z_ = sp.Symbol("z", real=True)
+C_ = sp.Symbol("c", positive=True)
+T_ = sp.Symbol("t", real=True)
+R_ = sp.Symbol("r", positive=True)
 NX, NY = sp.Symbol("n_x", positive=True), sp.Symbol("n_y", positive=True)
-GAUSS_POLAR = R * sp.exp(-R**2 / 2) / (2 * sp.pi)   # density of N(0, I_2) times r
-J1 = sp.sin(THETA) + (sp.pi - THETA) * sp.cos(THETA)
-_ANGLE_DOMAIN = {THETA: (0.01, 3.13), RHO: (-0.99, 0.99), NX: (0.2, 3.0), NY: (0.2, 3.0)}
-_WEDGE = sp.Min(sp.pi / 2, THETA + sp.pi / 2) - sp.Max(-sp.pi / 2, THETA - sp.pi / 2)
+HALF = sp.atan(S)                          # θ/2
+THETA_S = 2 * HALF
 
 
-def _rotation_step() -> Step:
-    return Step(sp.cos(THETA)**2 + sp.sin(THETA)**2, "==", 1,
-                "rotational invariance: rotate x to e1 and x' into span(e1, e2); then "
-                "(wᵀx, wᵀx') = (w1, w1 cos θ + w2 sin θ), whose covariance [[1, cos θ], "
-                "[cos θ, 1]] is that of (wᵀx, wᵀx') because cos²θ + sin²θ = 1; w3..wd integrate to 1")
+def _phi(x):
+    return sp.exp(-x**2 / 2) / sp.sqrt(2 * sp.pi)
 
 
-def _wedge_step() -> Step:
-    return Step(_WEDGE, "==", sp.pi - THETA,
-                "in polar coordinates w = r(cos t, sin t), w1 > 0 iff |t| < π/2 and "
-                "w1 cos θ + w2 sin θ = r cos(t - θ) > 0 iff |t - θ| < π/2: their intersection "
-                "is the wedge (θ - π/2, π/2) of angle π - θ (0 <= θ <= π)")
+def _tail0(c):
+    """P(z > c) = ∫_c^∞ φ."""
+    return sp.erfc(c / sp.sqrt(2)) / 2
+
+
+def _tail2(c):
+    """E[z² 1(z > c)] = ∫_c^∞ z² φ."""
+    return c * _phi(c) + _tail0(c)
+
+
+def _over_w(inner):
+    """∫ φ(w) inner(s|w|) dw, split at w = 0 (the event z > s|w|, conditioned on w)."""
+    return (sp.Integral(_phi(W_) * inner(-S * W_), (W_, -sp.oo, 0))
+            + sp.Integral(_phi(W_) * inner(S * W_), (W_, 0, sp.oo)))
+
+
+def _j1(theta):
+    return sp.sin(theta) + (sp.pi - theta) * sp.cos(theta)
+
+
+E_STEP = _over_w(_tail0)                                          # E[σ'(U)σ'(V)]
+E_RELU = NX * NY / (1 + S**2) * _over_w(lambda c: _tail2(c) - c**2 * _tail0(c))
+GOAL0 = sp.Eq(E_STEP, (sp.pi - THETA_S) / (2 * sp.pi), evaluate=False)
+GOAL1 = sp.Eq(E_RELU, NX * NY * _j1(THETA_S) / (2 * sp.pi), evaluate=False)
+_PLANE_DOMAIN = {S: (0.05, 8.0), C_: (0.0, 3.0), NX: (0.3, 3.0), NY: (0.3, 3.0)}
+
+
+def _radial(k: int):
+    """∫_0^∞ r^{2k+1} e^{-r²/2} dr/(2π): the radial part of the planar Gaussian."""
+    return sp.Integral(R_**(2 * k + 1) * sp.exp(-R_**2 / 2), (R_, 0, sp.oo)) / (2 * sp.pi)
+
+
+def _plane_lemmas(order: int) -> list[Step]:
+    """Steps 1.. : the law of (U, V) for every d, the truncated Gaussian moments and
+    arctan(1/s) = π/2 - arctan s."""
+    steps = [
+        Step(sp.cos(HALF)**2 + sp.sin(HALF)**2, "==", 1,
+             "U = z cos(θ/2) - w sin(θ/2) and V = z cos(θ/2) + w sin(θ/2) have unit variance, "
+             "like wᵀx̂ and wᵀx̂' for w ~ N(0, I_d), any d"),
+        Step(sp.cos(HALF)**2 - sp.sin(HALF)**2, "==", (1 - S**2) / (1 + S**2),
+             "Cov(U, V) = cos²(θ/2) - sin²(θ/2) = cos θ = x̂ᵀx̂' (s = tan(θ/2)): (U, V) has the "
+             "law of (wᵀx̂, wᵀx̂'), and U > 0, V > 0 iff z > s|w|"),
+        Step(sp.Integral(_phi(Z_), (Z_, C_, sp.oo)), "==", _tail0(C_),
+             "the Gaussian tail P(z > c) (equal at c = 0, equal derivatives -φ(c))",
+             method="derivative", variable=C_, base=0),
+    ]
+    if order == 1:
+        steps.append(Step(sp.Integral(Z_**2 * _phi(Z_), (Z_, C_, sp.oo)), "==", _tail2(C_),
+                          "the truncated second moment E[z² 1(z > c)] (equal at c = 0, equal "
+                          "derivatives -c² φ(c))", method="derivative", variable=C_, base=0))
+    steps.append(Step(sp.atan(1 / S), "==", sp.pi / 2 - HALF,
+                      "arctan(1/s) = π/2 - arctan s for s > 0 (equal at s = 1, equal "
+                      "derivatives)", method="derivative", variable=S, base=1))
+    return steps
 
 
 def order0_derivation() -> Derivation:
-    steps = (
-        _rotation_step(),
-        _wedge_step(),
-        Step(_WEDGE * sp.Integral(GAUSS_POLAR, (R, 0, sp.oo)), "==", (sp.pi - THETA) / (2 * sp.pi),
-             "the 2-D Gaussian integral over the wedge in polar coordinates: "
-             "(wedge angle)·∫_0^∞ r e^{-r²/2}/(2π) dr"),
-        Step((sp.pi - sp.acos(RHO)) / (2 * sp.pi), "==", sp.Rational(1, 2) - sp.acos(RHO) / (2 * sp.pi),
-             "unit x, x': θ = arccos(xᵀx')"),
-        Step(2 * (sp.pi - THETA) / (2 * sp.pi), "==", 1 - THETA / sp.pi,
-             "Cho & Saul's k_0 carries a leading 2: k_0 = 2·E = 1 - θ/π"),
-    )
-    return Derivation("E[σ'(wᵀx)σ'(wᵀx')] = (π - θ)/(2π) for ReLU", steps, domain=_ANGLE_DOMAIN)
+    """E[σ'(wᵀx)σ'(wᵀx')] = (π - θ)/(2π) for every θ ∈ (0, π) and every d (module notes)."""
+    lemmas = _plane_lemmas(0)
+    atan_lemma = len(lemmas)
+    wedge = (sp.pi - THETA_S) * _radial(0)
+    steps = [*lemmas,
+             Step(E_STEP, "==", sp.atan(1 / S) / sp.pi,
+                  "the integral over w of φ(w) P(z > s|w|) (sympy)", uses=(1, 2, 3)),
+             Step(sp.atan(1 / S) / sp.pi, "==", (sp.pi / 2 - HALF) / sp.pi, "arctan(1/s) = "
+                  "π/2 - θ/2", method="hypothesis", hypothesis=atan_lemma),
+             Step((sp.pi / 2 - HALF) / sp.pi, "==", wedge,
+                  "polar coordinates (z, w) = r(cos t, sin t): z > s|w| is the wedge |t| < π/2 - "
+                  "θ/2 of angle π - θ, and the radial density is r e^{-r²/2}/(2π) (Cho & Saul, "
+                  "eq. (1))"),
+             Step(wedge, "==", (sp.pi - THETA_S) / (2 * sp.pi), "∫_0^∞ r e^{-r²/2} dr = 1")]
+    return Derivation("E[σ'(wᵀx)σ'(wᵀx')] = (π - θ)/(2π), θ = 2 arctan s", tuple(steps),
+                      goal=GOAL0, domain=_PLANE_DOMAIN)
 
 
 def order1_derivation() -> Derivation:
-    angular = sp.Integral(sp.cos(T) * sp.cos(T - THETA), (T, THETA - sp.pi / 2, sp.pi / 2))
-    radial = sp.Integral(R**2 * GAUSS_POLAR, (R, 0, sp.oo))
-    steps = (
-        _rotation_step(),
-        _wedge_step(),
-        Step(radial, "==", 1 / sp.pi,
-             "relu(wᵀx) relu(wᵀx') = r² cos t cos(t - θ) on the wedge, 0 off it: radial part "
-             "∫_0^∞ r² · r e^{-r²/2}/(2π) dr"),
-        Step(angular, "==", J1 / 2, "angular part over the wedge (θ - π/2, π/2)"),
-        Step(NX * NY * radial * angular, "==", NX * NY * J1 / (2 * sp.pi),
-             "relu is positively homogeneous: relu(||x|| z) = ||x|| relu(z), so the norms factor out"),
-        Step(2 * NX * NY * J1 / (2 * sp.pi), "==", NX * NY * J1 / sp.pi,
-             "Cho & Saul's k_1 = 2·E = ||x|| ||x'|| J_1(θ)/π (their leading factor 2)"),
-    )
-    return Derivation("E[relu(wᵀx) relu(wᵀx')] = ||x|| ||x'|| (sin θ + (π - θ) cos θ)/(2π)",
-                      steps, domain=_ANGLE_DOMAIN)
+    """E[relu(wᵀx) relu(wᵀx')] = ||x|| ||x'|| J_1(θ)/(2π) for every θ, norm and d."""
+    lemmas = _plane_lemmas(1)
+    atan_lemma = len(lemmas)
+    mid = NX * NY * (S + (1 - S**2) * sp.atan(1 / S)) / (sp.pi * (1 + S**2))
+    mid2 = mid.xreplace({sp.atan(1 / S): sp.pi / 2 - HALF})
+    wedge = (NX * NY * sp.Integral(sp.cos(T_ + HALF) * sp.cos(T_ - HALF),
+                                   (T_, HALF - sp.pi / 2, sp.pi / 2 - HALF)) * _radial(1))
+    steps = [*lemmas,
+             Step(E_RELU, "==", mid, "relu(n z) = n relu(z) for n > 0; the integral over w of "
+                  "φ(w) E[(z² - s²w²) 1(z > s|w|)] (sympy)", uses=(1, 2, 3, 4)),
+             Step(mid, "==", mid2, "arctan(1/s) = π/2 - θ/2", method="hypothesis",
+                  hypothesis=atan_lemma),
+             Step(mid2, "==", wedge,
+                  "polar coordinates: U V = r² cos(t + θ/2) cos(t - θ/2) on the wedge |t| < π/2 "
+                  "- θ/2 where both are positive, 0 off it (Cho & Saul, eq. (1))"),
+             Step(wedge, "==", NX * NY * _j1(THETA_S) / (2 * sp.pi),
+                  "∫_0^∞ r³ e^{-r²/2} dr = 2 and the angular integral (sin θ + (π - θ) cos θ)/2")]
+    return Derivation("E[relu(wᵀx) relu(wᵀx')] = ||x|| ||x'|| J_1(θ)/(2π), θ = 2 arctan s",
+                      tuple(steps), goal=GOAL1, domain=_PLANE_DOMAIN)
+
+
+TH = sp.Symbol("theta", positive=True)
+J_ = sp.Symbol("j", integer=True, positive=True)
+M_ = sp.Symbol("m", integer=True, positive=True)
+EA2 = sp.IndexedBase("Ea2")                    # E[a_j²], neuron j
+KAPPA0, KAPPA1 = sp.Function("kappa_0"), sp.Function("kappa_1")
+THETA_W = NX * NY * sp.cos(TH) * (sp.pi - TH) / (2 * sp.pi)
+THETA_A = NX * NY * _j1(TH) / (2 * sp.pi)
+_NEURON = NX * NY * sp.cos(TH) * KAPPA0(TH) + NX * NY * KAPPA1(TH)
+GOAL_NTK = sp.Eq(sp.Sum(EA2[J_] * NX * NY * sp.cos(TH) * KAPPA0(TH) + NX * NY * KAPPA1(TH),
+                        (J_, 1, M_)) / M_, THETA_W + THETA_A, evaluate=False)
 
 
 def two_layer_derivation() -> Derivation:
-    m = sp.Symbol("m", positive=True, integer=True)
-    ea2, p0, p1 = sp.Symbol("Ea2", positive=True), sp.Symbol("p0", positive=True), \
-        sp.Symbol("p1", positive=True)
-    theta_w = RHO * (sp.pi - sp.acos(RHO)) / (2 * sp.pi)
-    theta_a = (sp.sqrt(1 - RHO**2) + (sp.pi - sp.acos(RHO)) * RHO) / (2 * sp.pi)
-    steps = (
-        Step(m * (RHO * ea2 * p0) / m, "==", RHO * ea2 * p0,
-             "Θ_W,m = xᵀx' (1/m) Σ_j a_j² σ'(w_jᵀx) σ'(w_jᵀx') (∂f/∂w_j = m^{-1/2} a_j σ' x); "
-             "the mean of m terms with equal means, by linearity and independence of a_j and w_j each term has mean "
-             "xᵀx' E[a²] E[σ'σ'] (p0 = E[σ'σ'])"),
-        Step(m * p1 / m, "==", p1,
-             "Θ_a,m = (1/m) Σ_j σ(w_jᵀx) σ(w_jᵀx'), a mean of m terms, has mean p1 = E[σσ] (∂f/∂a_j = m^{-1/2} σ)"),
-        Step((RHO * ea2 * p0).subs({ea2: 1, p0: (sp.pi - sp.acos(RHO)) / (2 * sp.pi)}), "==",
-             theta_w, "E a² = 1 and order 0 (unit inputs): Θ_W = xᵀx'(π - θ)/(2π)"),
-        Step(theta_w + theta_a, "==",
-             (RHO * (sp.pi - sp.acos(RHO)) + sp.sqrt(1 - RHO**2) + (sp.pi - sp.acos(RHO)) * RHO)
-             / (2 * sp.pi),
-             "both layers trained: Θ = Θ_W + Θ_a with order 1 (sin θ = √(1 - ρ²))"),
-    )
-    return Derivation("two-layer ReLU NTK: Θ_W = xᵀx'(π-θ)/(2π), Θ = Θ_W + E[σσ]", steps,
-                      domain={**_ANGLE_DOMAIN, m: (1, 50), ea2: (0.5, 2.0), p0: (0.1, 0.5),
-                              p1: (0.1, 0.5)})
+    """E[Θ_m(x, x')] = (1/m) Σ_j (E[a_j²] xᵀx' κ_0(θ) + ||x|| ||x'|| κ_1(θ)) = Θ_W + Θ_a for
+    every width m (κ_0, κ_1: the unit-norm expectations E[σ'σ'], E[σσ] at angle θ), from
+    E a_j² = 1 and the statements of arccos.order0 and arccos.order1."""
+    hyps = (Hypothesis("E a_j^2 = 1", EA2[J_], "==", 1, bound=(J_,)),
+            Hypothesis("arccos.order0", KAPPA0(TH), "==", (sp.pi - TH) / (2 * sp.pi)),
+            Hypothesis("arccos.order1", KAPPA1(TH), "==", _j1(TH) / (2 * sp.pi)))
+    mean = sp.Sum(_NEURON, (J_, 1, M_)) / M_
+    first = _NEURON.xreplace({KAPPA0(TH): (sp.pi - TH) / (2 * sp.pi)})
+    steps = (Step(GOAL_NTK.lhs, "==", mean, "every neuron has E a_j² = 1 (a_j = ±1 or N(0, 1))",
+                  method="hypothesis", hypothesis="E a_j^2 = 1"),
+             Step(mean, "==", _NEURON, "the m neurons are identically distributed: the mean of "
+                  "m equal expectations"),
+             Step(_NEURON, "==", first, "the first-layer part: E[σ'(wᵀx)σ'(wᵀx')] = (π - θ)/(2π) "
+                  "(arccos.order0; σ' is scale-free, so the norms do not enter)",
+                  method="hypothesis", hypothesis="arccos.order0"),
+             Step(first, "==", THETA_W + THETA_A, "the second-layer part: E[σσ] = ||x|| ||x'|| "
+                  "J_1(θ)/(2π) (arccos.order1; relu is positively homogeneous)",
+                  method="hypothesis", hypothesis="arccos.order1"))
+    return Derivation("E[Θ_m] = Θ_W + Θ_a for every width m", steps, goal=GOAL_NTK,
+                      hypotheses=hyps,
+                      witnesses={KAPPA0: [sp.Lambda(TH, (sp.pi - TH) / (2 * sp.pi))],
+                                 KAPPA1: [sp.Lambda(TH, _j1(TH) / (2 * sp.pi))],
+                                 EA2: [sp.Lambda(J_, 1)]},
+                      domain={TH: (0.01, 3.13), NX: (0.3, 3.0), NY: (0.3, 3.0), M_: (1, 64)})
 
 
-UNIV_ORDER = 30
-S_SYM, Z_SYM = sp.Symbol("s", real=True), sp.Symbol("z", real=True)
-K_SYM = sp.Symbol("k", integer=True, nonnegative=True)
+# -- order 0 ---------------------------------------------------------------------------
+def _library_order0(b, x, y):
+    return arccos_kernel(x[None, :], y[None, :], order=0, backend=b)[0, 0]
+
+
+def _order0_pi(b, x, y):
+    """Twin: 1/2 - arccos(cos θ)/π (π for 2π)."""
+    return 0.5 - b.arccos(_cos(b, x, y)) / b.pi()
+
+
+@claim("arccos.order0", kind="identity", title="arc-cosine kernel of order 0",
+       statement=r"E_w[\sigma'(w^\top x)\sigma'(w^\top x')] = \frac{\pi-\theta}{2\pi}"
+                 r" = \frac12 - \frac{\arccos(\hat x^\top \hat x')}{2\pi}", source=SOURCE,
+       goal=GOAL0,
+       twins=[Twin("twin_pi", title="twin: 1/2 - arccos/π",
+                   statement=r"E[\sigma'\sigma'] = \frac12 - \frac{\arccos(x^\top x')}{\pi}",
+                   formula=_order0_pi, cases=TWIN_CASES),
+              Twin("twin_constant_0_95", title="twin: 0.95·(π - θ)/(2π)",
+                   statement=r"E[\sigma'\sigma'] = 0.95\,\frac{\pi-\theta}{2\pi}", factor=0.95,
+                   cases=TWIN_CASES)])
+def test_order0(ntk, formula=None, factor=1.0, cases=None):
+    if formula is None and factor == 1.0:
+        ntk.derivation(order0_derivation(), points=DERIVATION_POINTS)
+    rhs = formula or _library_order0
+
+    def case(b, x, y, theta=None, d=None):
+        return _expectation(b, 0, x, y), factor * rhs(b, x, y), 0.5
+
+    ntk.identity(case, _angles(ntk), n=cases or _n_cases(ntk))
+
+
+# -- order 1 ---------------------------------------------------------------------------
+def _order1_scale(b, x, y):
+    return _norm(b, x) * _norm(b, y) * (1 + 2 * b.pi()) / (2 * b.pi())
+
+
+def _library_order1(b, x, y):
+    return arccos_kernel(x[None, :], y[None, :], order=1, backend=b)[0, 0]
+
+
+def _cho_saul_k1(b, x, y):
+    """Cho & Saul's k_1 = ||x|| ||y|| J_1(θ)/π (their eq. (3), the factor 2 kept)."""
+    th = b.arccos(_cos(b, x, y))
+    return _norm(b, x) * _norm(b, y) * (b.sin(th) + (b.pi() - th) * b.cos(th)) / b.pi()
+
+
+def cho_saul_case(b, x, y, theta=None, d=None):
+    """2·E[relu relu] against Cho & Saul's k_1."""
+    return 2 * _expectation(b, 1, x, y), _cho_saul_k1(b, x, y), 2 * _order1_scale(b, x, y)
+
+
+ORDER1_TWINS = (
+    Twin("twin_cho_saul_factor", formula=_cho_saul_k1, cases=TWIN_CASES,
+         title="twin: Cho-Saul's k_1 (factor 2) as the Gaussian expectation",
+         statement=r"E[\mathrm{relu}\,\mathrm{relu}] = \|x\|\|x'\| J_1(\theta)/\pi"),
+    Twin("twin_constant_0_95", factor=0.95, cases=TWIN_CASES,
+         title="twin: 0.95·||x|| ||x'|| J_1(θ)/(2π)",
+         statement=r"E[\mathrm{relu}\,\mathrm{relu}] = 0.95\,\|x\|\|x'\| J_1(\theta)/(2\pi)"))
+
+
+@claim("arccos.order1", kind="identity", source=SOURCE, goal=GOAL1, twins=ORDER1_TWINS,
+       title="arc-cosine kernel of order 1 (= ½ Cho-Saul's k_1)",
+       statement=r"E_w[\mathrm{relu}(w^\top x)\mathrm{relu}(w^\top x')] = \|x\|\|x'\|"
+                 r"\frac{\sin\theta+(\pi-\theta)\cos\theta}{2\pi}")
+def test_order1(ntk, formula=None, factor=1.0, cases=None):
+    claim_itself = formula is None and factor == 1.0
+    if claim_itself:
+        ntk.derivation(order1_derivation(), points=DERIVATION_POINTS)
+    rhs = formula or _library_order1
+    space, n = _angles(ntk), cases or _n_cases(ntk)
+
+    def case(b, x, y, theta=None, d=None):
+        return _expectation(b, 1, x, y), factor * rhs(b, x, y), _order1_scale(b, x, y)
+
+    ntk.identity(case, space, n=n)
+    if claim_itself:
+        ntk.identity(cho_saul_case, space, n=max(4, n // 4))
+
+
+# -- two-layer NTK ---------------------------------------------------------------------
+def true_two_layer(b, X1, X2, trained):
+    return two_layer_relu_ntk(X1, X2, trained=trained, backend=b)
+
+
+def w_only_limit(b, X1, X2, trained):
+    """Twin: Telgarsky's Θ_W whatever is trained."""
+    return two_layer_relu_ntk(X1, X2, trained="W", backend=b)
+
+
+def scaled_two_layer(b, X1, X2, trained):
+    """Twin: 0.95·Θ."""
+    return 0.95 * two_layer_relu_ntk(X1, X2, trained=trained, backend=b)
+
+
+def monte_carlo_t(samples: np.ndarray, limit: np.ndarray) -> float:
+    """Largest |t| over the upper triangle: t = (mean - limit)/(sd/√S)."""
+    iu = np.triu_indices(limit.shape[0])
+    s = samples[:, iu[0], iu[1]]
+    se = s.std(axis=0, ddof=1) / math.sqrt(s.shape[0])
+    gap = np.abs(s.mean(axis=0) - limit[iu])
+    return float(np.max(np.where(se > 0, gap / np.where(se > 0, se, 1.0),
+                                 np.where(gap > 0, np.inf, 0.0))))
+
+
+def t_critical(seeds: int, tests: int) -> float:
+    """Two-sided Bonferroni critical value at family-wise level ALPHA."""
+    return float(stats.t.ppf(1 - ALPHA / (2 * tests), seeds - 1))
+
+
+N_POINTS = 3  # inputs per Monte Carlo case: 6 Gram entries
+N_ENTRIES = N_POINTS * (N_POINTS + 1) // 2
+
+
+def two_layer_mc(ntk, limit, *, n_cases: int):
+    """eNTK of TwoLayer networks averaged over seeds vs ``limit`` (trained as drawn)."""
+    m, S_ = ntk.pick(quick=(256, 30), standard=(1024, 60), mpmath=(32, 12))
+    d, tcrit = 4, t_critical(S_, n_cases * N_ENTRIES)
+    configs = itertools.cycle([("W", "sign"), ("both", "sign"), ("W", "normal"),
+                               ("both", "normal")])
+
+    def draw(rng):
+        trained, a_init = next(configs)
+        return {"trained": trained, "a_init": a_init, "seed": int(rng.integers(2**62))}
+
+    def case(b, trained, a_init, seed):
+        X = unit_vectors(generator(seed), N_POINTS, d)
+        ks = np.stack([b.to_numpy(empirical_ntk(TwoLayer(d, m, trained=trained, a_init=a_init,
+                                                         seed=s, backend=b), X))
+                       for s in spawn(seed, S_)])
+        return monte_carlo_t(ks, b.to_numpy(limit(b, X, None, trained))), tcrit, tcrit
+
+    ntk.record(mc_width=m, mc_seeds=S_, t_critical=tcrit)
+    return ntk.bound(case, Fixed(draw), search=False, n=n_cases)
+
+
+TWO_LAYER_TWINS = (
+    Twin("twin_W_only_for_both", limit=w_only_limit, cases=TWIN_CASES,
+         title="twin: Telgarsky's Θ_W for a network with both layers trained",
+         statement=r"\lim_m \Theta_m^{W,a} = x^\top x'\frac{\pi-\theta}{2\pi}"),
+    Twin("twin_constant_0_95", limit=scaled_two_layer, cases=TWIN_CASES, title="twin: 0.95·Θ",
+         statement=r"\lim_m\Theta_m = 0.95\,(\Theta_W + \Theta_a)"))
+
+
+@claim("arccos.two_layer_ntk", kind="identity", title="infinite-width two-layer ReLU NTK",
+       source=SOURCE_NTK, goal=GOAL_NTK, twins=TWO_LAYER_TWINS,
+       statement=r"E\,\Theta_m = \frac1m\sum_{j=1}^m \big(E[a_j^2]\,x^\top x'\,E[\sigma'"
+                 r"\sigma'] + E[\sigma\sigma]\big) = x^\top x'\frac{\pi-\theta}{2\pi} + \|x\|\|x'\|"
+                 r"\frac{\sin\theta+(\pi-\theta)\cos\theta}{2\pi}\ \text{for every } m,\ "
+                 r"\Theta_m \to \Theta_W + \Theta_a \text{ a.s.}")
+def test_two_layer_ntk(ntk, limit=true_two_layer, cases=None):
+    if limit is true_two_layer:
+        ntk.derivation(two_layer_derivation(), points=DERIVATION_POINTS)
+    base = _angles(ntk)
+    trained = itertools.cycle(["W", "a", "both"])
+    space = Fixed(lambda rng: {**base.draw(rng), "trained": next(trained)})
+    n = cases or _n_cases(ntk)
+
+    def closed_case(b, x, y, trained, theta=None, d=None):
+        """limit against xᵀy·E[σ'σ'] (+ E[σσ]) by quadrature."""
+        rhs = limit(b, x[None, :], y[None, :], trained)[0, 0]
+        w_part = b.sum(x * y) * _expectation(b, 0, x, y) if trained != "a" else 0
+        a_part = _expectation(b, 1, x, y) if trained != "W" else 0
+        return w_part + a_part, rhs, 2 * _order1_scale(b, x, y)
+
+    def depth1_case(b, x, y, trained=None, theta=None, d=None):
+        """infinite_width(√d·x, depth=1) (neural-tangents scaling, both layers) = limit."""
+        rd = b.sqrt(b.scalar(x.shape[0]))
+        lhs = infinite_width((x * rd)[None, :], (y * rd)[None, :], depth=1, backend=b).ntk[0, 0]
+        return lhs, limit(b, x[None, :], y[None, :], "both")[0, 0], 2 * _order1_scale(b, x, y)
+
+    ntk.identity(closed_case, space, n=n)
+    ntk.identity(depth1_case, space, n=n)
+    two_layer_mc(ntk, limit, n_cases=4)
+
+
+# -- deep NTK --------------------------------------------------------------------------
+DEEP_CONFIGS = [(2, 0.0), (2, 0.5), (3, 0.0), (3, 0.5)]
+W_VAR = 2.0  # W_std² = 2: Arora et al.'s c_σ for ReLU
+
+
+def deep_limit(b, X, depth: int, b_std: float, w_var: float = W_VAR):
+    return b.to_numpy(infinite_width(X, depth=depth, W_std=math.sqrt(w_var), b_std=b_std,
+                                     backend=b).ntk)
+
+
+def wrong_weight_variance(b, X, depth: int, b_std: float):
+    """Twin: the recursion with W_std² = 2.2 (10% off) for networks drawn with 2."""
+    return deep_limit(b, X, depth, b_std, w_var=2.2)
+
+
+def no_derivative_factor(b, X, depth: int, b_std: float):
+    """Twin: Θ = Σ_h Σ^{(h)} (the chain-rule factor W_std² Σ̇ dropped)."""
+    d = X.shape[1]
+    total = W_VAR * (X @ X.T) / d + b_std**2
+    for h in range(1, depth + 1):
+        total = total + b.to_numpy(infinite_width(X, depth=h, W_std=math.sqrt(W_VAR),
+                                                  b_std=b_std, backend=b).nngp)
+    return total
+
+
+DEEP_TWINS = (
+    Twin("twin_no_derivative_factor", limit=no_derivative_factor, seeds=20,
+         title="twin: the recursion without the chain-rule factor (Θ = Σ_h Σ^{(h)})",
+         statement=r"\Theta^{(L)} = \sum_{h=1}^{L+1}\Sigma^{(h)}"),
+    Twin("twin_weight_variance_2_2", limit=wrong_weight_variance,
+         title="twin: the recursion with weight variance 2.2 for networks drawn with 2",
+         statement=r"\Theta^{(L)}\big|_{W_{std}^2 = 2.2}",
+         near="a constant 10% off (W_std² = 2.2 for 2): Θ moves by 24-46%; the check rejects "
+              "changes of Θ above 12-20% reliably"))
+
+
+@claim("arccos.deep_ntk", kind="bound", source=SOURCE_NTK, twins=DEEP_TWINS,
+       title="deep ReLU NTK recursion (depth 2, 3; with and without bias) vs finite networks",
+       statement=r"\max_{ij}|\bar\Theta^{(m)}_{ij}-\Theta^{(L)}_{ij}|/\mathrm{se}_{ij} \le "
+                 r"t_{S-1}(1-\alpha/2K)")
+def test_deep_ntk(ntk, limit=deep_limit, seeds=None):
+    m = ntk.pick(quick=256, standard=384)
+    S_ = seeds or ntk.pick(quick=60, standard=120)
+    d, n_cases = 5, len(DEEP_CONFIGS)
+    tcrit = t_critical(S_, n_cases * N_ENTRIES)
+    configs = itertools.cycle(DEEP_CONFIGS)
+    nb = _network_backend(ntk)
+
+    def draw(rng):
+        depth, b_std = next(configs)
+        return {"depth": depth, "b_std": b_std, "seed": int(rng.integers(2**62))}
+
+    def case(_, depth, b_std, seed):
+        depth, b_std = int(depth), float(b_std)
+        X = unit_vectors(generator(seed), N_POINTS, d) * math.sqrt(d)
+        ks = np.stack([nb.to_numpy(empirical_ntk(MLP(depth, m, "relu", W_std=math.sqrt(W_VAR),
+                                                     b_std=b_std, d=d, seed=s, backend=nb), X))
+                       for s in spawn(seed, S_)])
+        return monte_carlo_t(ks, np.asarray(limit(nb, X, depth, b_std), dtype=float)), tcrit, tcrit
+
+    ntk.record(mc_width=m, mc_seeds=S_, t_critical=tcrit)
+    ntk.bound(case, Fixed(draw), search=False, n=n_cases)
+
+
+# -- quadrature for activations without a closed form ---------------------------------
+QUAD_W_STD, QUAD_B_STD, QUAD_D = 1.3, 0.2, 3
+
+
+def variance_scaled(activation: str, c: float):
+    """σ evaluated at √c·u, σ' at √c·u: the Gaussian moments of σ at c times the
+    covariance (the quadrature's radial weight r e^{-r²/(2c)}/c for r e^{-r²/2})."""
+    act = get_activation(activation)
+    if c == 1.0:
+        return act
+    r = math.sqrt(c)
+    return dataclasses.replace(act, name=f"{act.name}_variance_x{c:g}",
+                               f=lambda b, x: act.f(b, r * x), df=lambda b, x: act.df(b, r * x),
+                               d2f=lambda b, x: act.d2f(b, r * x))
+
+
+def quadrature_moments_case(b, activation, q1, k, q2, variance=1.0):
+    """Quadrature (numpy, float64) against the closed form (backend b) of E[σσ] + E[σ'σ']
+    for relu or erf at covariance [[q1, k], [k, q2]]."""
+    quad = gaussian_moments(variance_scaled(activation, variance), q1, k, q2,
+                            method="quadrature", backend="numpy")
+    closed = gaussian_moments(activation, b.scalar(q1), b.scalar(k), b.scalar(q2),
+                              method="closed", backend=b)
+    lhs = b.scalar(float(quad[0])) + b.scalar(float(quad[1]))
+    return lhs, closed[0] + closed[1], abs(closed[0]) + abs(closed[1])
+
+
+def _covariance_space(ntk) -> Fixed:
+    acts = itertools.cycle(["relu", "erf"])
+
+    def draw(rng):
+        q1, q2 = 10 ** rng.uniform(-1, 0.5, size=2)
+        return {"activation": next(acts), "q1": float(q1), "q2": float(q2),
+                "k": float(rng.uniform(-0.999, 0.999) * math.sqrt(q1 * q2))}
+
+    return Fixed(draw)
+
+
+@claim("arccos.quadrature_kernel", kind="bound",
+       title="polar quadrature: closed forms (ReLU, erf) and the NTK of GELU, SiLU vs networks",
+       statement=r"\max_{ij}|\bar\Theta^{(m)}_{ij}-\Theta^{\mathrm{quad}}_{ij}|/\mathrm{se}_{ij}"
+                 r" \le t_{S-1}(1-\alpha/2K),\ \ E^{\mathrm{quad}}[\sigma\sigma] = "
+                 r"E^{\mathrm{closed}}[\sigma\sigma]", source=SOURCE_NTK,
+       not_on={"mpmath": "the polar quadrature (ntkproof.nn.quadrature) is a float64 rule, "
+                         "numpy only; the claim is about that rule"},
+       twins=[Twin("twin_variance_1_1",
+                   title="twin: the quadrature's Gaussian at 1.1 times the covariance",
+                   statement=r"E^{\mathrm{quad}}_{1.1\Sigma}[\sigma\sigma]",
+                   near="the radial weight r e^{-r²/2.2}/1.1 for r e^{-r²/2} (variance 10% off): "
+                        "ReLU's E[σσ] moves by 10%, the GELU/SiLU NTK by about 6%",
+                   variance=1.1)])
+def test_quadrature_kernel(ntk, variance=1.0):
+    m, S_ = ntk.pick(quick=(2048, 100), standard=(4096, 200))
+    n_cases = 4
+    tcrit = t_critical(S_, n_cases * N_ENTRIES)
+    acts = itertools.cycle(["gelu", "silu"])
+    nb = ntk.backend
+
+    def draw(rng):
+        return {"activation": next(acts), "seed": int(rng.integers(2**62))}
+
+    def case(_, activation, seed):
+        X = generator(seed).standard_normal((N_POINTS, QUAD_D))
+        ks = np.stack([nb.to_numpy(empirical_ntk(MLP(1, m, activation, W_std=QUAD_W_STD,
+                                                     b_std=QUAD_B_STD, d=QUAD_D, seed=s,
+                                                     backend=nb), X))
+                       for s in spawn(seed, S_)])
+        limit = infinite_width(X, activation=variance_scaled(activation, variance), depth=1,
+                               W_std=QUAD_W_STD, b_std=QUAD_B_STD, method="quadrature").ntk
+        return monte_carlo_t(ks, limit), tcrit, tcrit
+
+    ntk.record(mc_width=m, mc_seeds=S_, t_critical=tcrit)
+    ntk.bound(case, Fixed(draw), search=False, n=n_cases)
+    ntk.identity(lambda b, **p: quadrature_moments_case(b, variance=variance, **p),
+                 _covariance_space(ntk), n=ntk.pick(quick=24, standard=128))
+
+
+# -- convergence rate and Hoeffding ----------------------------------------------------
+RATE_D, RATE_POINTS = 5, 16
+RATE_WIDTHS = [64, 256, 1024, 4096, 16384]
+RATE_SLACK = 0.05
+RATE_SLACK_REASON = ("measured over six run seeds: drift between the ladder's halves -0.03 "
+                     "… +0.04, local slopes -0.535 … -0.467, fitted -0.511 … -0.494 (√m·RMS "
+                     "has an m-free law up to the lattice of Bernoulli sums); 0.05 = the "
+                     "largest |drift| + 0.01, with the 99.8% interval ±0.015 inside it")
+
+
+def rms_kernel_error(b, X, m: int, seed: int, limit: np.ndarray) -> float:
+    """RMS over the pairs i < j of |k_m(x_i, x_j) - k(x_i, x_j)|, one TwoLayer network
+    trained in W (a = ±1)."""
+    km = b.to_numpy(empirical_ntk(TwoLayer(X.shape[1], m, trained="W", seed=seed, backend=b),
+                                  X))
+    iu = np.triu_indices(X.shape[0], 1)
+    return float(np.sqrt(np.mean((km[iu] - limit[iu]) ** 2)))
+
+
+@claim("arccos.empirical_convergence", kind="rate",
+       title="|k_m - k| = Θ(m^{-1/2}) (RMS over the 120 pairs of 16 fixed points)",
+       statement=r"\Big(\tfrac{1}{120}\sum_{i<j}|k_m(x_i,x_j) - k(x_i,x_j)|^2\Big)^{1/2} = "
+                 r"\Theta(m^{-1/2})", source=SOURCE,
+       twins=[Twin("twin_rate_m_inverse", title="twin: |k_m - k| = Θ(m^{-1})",
+                   statement=r"|k_m - k| = \Theta(m^{-1})", claimed=-1.0),
+              Twin("twin_rate_m_0_6", title="twin: |k_m - k| = Θ(m^{-0.6})",
+                   statement=r"|k_m - k| = \Theta(m^{-0.6})", claimed=-0.6)])
+def test_empirical_convergence(ntk, claimed=-0.5):
+    b = _network_backend(ntk)
+    X = unit_vectors(ntk.rng("points"), RATE_POINTS, RATE_D)
+    limit = b.to_numpy(two_layer_relu_ntk(X, trained="W", backend=b)).astype(float)
+    ntk.record(points=RATE_POINTS, d=RATE_D)
+    ntk.rate(lambda m, s: rms_kernel_error(b, X, int(m), s, limit), RATE_WIDTHS,
+             claimed=claimed, slack=RATE_SLACK, attained=True,
+             seeds=ntk.pick(quick=150, standard=400, thorough=1000),
+             sweep="arccos.empirical_convergence", slack_reason=RATE_SLACK_REASON)
+
+
+HOEFFDING_WIDTHS = [256, 1024, 4096]
+Z_QUANTILE = float(stats.norm.ppf(1 - DELTA / 2))
+
+
+def hoeffding_draw(ntk, b, bound, standardized: list[float]):
+    """draw(rng) for ntk.probabilistic_bound: (case, |k_m - k|, bound(xᵀy, m)); appends
+    |k_m - k| / (|xᵀy| √(p(1-p)/m)) (asymptotically |N(0, 1)|) to ``standardized``. The
+    errors are measured once per run (``ntk.measure`` under one sweep): the twins draw
+    the same cases with the claim's seed and reuse them."""
+    def error(X, m: int, seed: int) -> float:
+        limit = float(b.to_numpy(two_layer_relu_ntk(X, trained="W", backend=b))[0, 1])
+        km = float(b.to_numpy(empirical_ntk(TwoLayer(X.shape[1], m, trained="W", seed=seed,
+                                                     backend=b), X))[0, 1])
+        return abs(km - limit)
+
+    def draw(rng):
+        d, m = int(rng.integers(3, 11)), int(rng.choice(HOEFFDING_WIDTHS))
+        X = unit_vectors(rng, 2, d)
+        seed = int(rng.integers(2**62))
+        cos = float(X[0] @ X[1])
+        err, = ntk.measure(lambda _key, s: error(X, m, s), [((d, m, cos), seed)],
+                           sweep="arccos.hoeffding")
+        standardized.append(Z_QUANTILE * err / max(clt_quantile(cos, m), 1e-300))
+        return {"d": d, "m": m, "cos": cos, "seed": seed}, err, bound(cos, m)
+    return draw
+
+
+def hoeffding_bound(cos: float, m: int) -> float:
+    """|xᵀx'| √(ln(2/δ)/(2m)): Hoeffding for the mean of m terms σ'σ' ∈ {0, 1}."""
+    return abs(cos) * math.sqrt(math.log(2 / DELTA) / (2 * m))
+
+
+def _both_active(cos: float) -> float:
+    """p = P(wᵀx > 0, wᵀx' > 0) = (π - θ)/(2π) for unit x, x'."""
+    return (math.pi - math.acos(max(-1.0, min(1.0, cos)))) / (2 * math.pi)
+
+
+def clt_quantile(cos: float, m: int) -> float:
+    """The asymptotic (1-δ)-quantile of |k_m - k|: z_{1-δ/2} |xᵀx'| √(p(1-p)/m)."""
+    p = _both_active(cos)
+    return Z_QUANTILE * abs(cos) * math.sqrt(p * (1 - p) / m)
+
+
+def no_sqrt(cos: float, m: int) -> float:
+    return abs(cos) * math.log(2 / DELTA) / (2 * m)
+
+
+def quarter_constant(cos: float, m: int) -> float:
+    return hoeffding_bound(cos, m) / 4
+
+
+def clt_quantile_0_9(cos: float, m: int) -> float:
+    return 0.9 * clt_quantile(cos, m)
+
+
+HOEFFDING_NEAR = ("10% below the exact asymptotic (1-δ)-quantile, the tightest bound of this "
+                  "form (Hoeffding's is 1.6× above it)")
+HOEFFDING_TWINS = (
+    Twin("twin_no_sqrt", bound=no_sqrt, draws=300,
+         title="twin: Hoeffding with the square root dropped",
+         statement=r"|k_m-k| \le |x^\top x'|\ln(2/\delta)/(2m)"),
+    Twin("twin_small_constant", bound=quarter_constant, draws=300,
+         title="twin: Hoeffding with 2m replaced by 32m (constant 1/4 of the true one)",
+         statement=r"|k_m-k| \le |x^\top x'|\sqrt{\ln(2/\delta)/(32m)}"),
+    Twin("twin_clt_quantile_0_9", bound=clt_quantile_0_9, near=HOEFFDING_NEAR,
+         title="twin: 0.9 times the exact asymptotic (1-δ)-quantile",
+         statement=r"|k_m-k| \le 0.9\,z_{1-\delta/2}|x^\top x'|\sqrt{p(1-p)/m}"))
+
+
+@claim("arccos.hoeffding", kind="probabilistic_bound", twins=HOEFFDING_TWINS,
+       title="Hoeffding: |k_m - k| <= |xᵀx'| √(ln(2/δ)/(2m)) w.p. >= 1 - δ",
+       statement=r"\Pr\big[|k_m-k| \le |x^\top x'|\sqrt{\ln(2/\delta)/(2m)}\big] \ge 1-\delta",
+       source="Telgarsky §4.3 (homework); Hoeffding (1963), Thm 2, for σ'σ' ∈ {0, 1}")
+def test_hoeffding(ntk, bound=hoeffding_bound, draws=None):
+    b = _network_backend(ntk)
+    n = draws or ntk.pick(quick=3000, standard=10000)
+    standardized: list[float] = []
+    d = ntk.probabilistic_bound(hoeffding_draw(ntk, b, bound, standardized), delta=DELTA,
+                                n=n)
+    if bound is hoeffding_bound:
+        ratios = np.asarray(d.data["ratios"])
+        ntk.record(ratio_quantile_1_minus_delta=float(np.quantile(ratios, 1 - DELTA)),
+                   standardized_quantile_1_minus_delta=float(np.quantile(standardized,
+                                                                         1 - DELTA)),
+                   clt_standardized_quantile=Z_QUANTILE)
+
+
+# -- universality ----------------------------------------------------------------------
+UNIV_ORDER = 40
+Z_SYM = sp.Symbol("z", real=True)
 DARCSIN = (sp.Rational(3, 4) - Z_SYM - Z_SYM**2) ** sp.Rational(-1, 2)
 
 
@@ -283,365 +905,24 @@ def universality_coefficients(order: int = UNIV_ORDER) -> list[sp.Expr]:
     return out
 
 
-def universality_derivation(order: int = UNIV_ORDER) -> Derivation:
-    g = S_SYM / 4 + S_SYM * sp.asin(S_SYM) / (2 * sp.pi)
-    c_k = sp.factorial(2 * K_SYM) / (4**K_SYM * sp.factorial(K_SYM)**2 * (2 * K_SYM + 1))
-    steps = [
-        Step(sp.acos(S_SYM), "==", sp.pi / 2 - sp.asin(S_SYM),
-             "arccos = π/2 - arcsin: equal at s = 0, with equal derivatives",
-             method="derivative", variable=S_SYM, base=0, order=1),
-        Step(S_SYM * (sp.pi - (sp.pi / 2 - sp.asin(S_SYM))) / (2 * sp.pi), "==", g,
-             "k(x, x') = g(xᵀx') with g(s) = s(π - arccos s)/(2π) = s/4 + s arcsin(s)/(2π)"),
-        Step(c_k, ">", 0,
-             "general term: arcsin(s) = Σ_k c_k s^{2k+1}, c_k = (2k)!/(4^k k!² (2k+1)) > 0, so "
-             "g = s/4 + Σ_k c_k s^{2k+2}/(2π) has g_1 = 1/4, g_{2k+2} = c_k/(2π) > 0 and all other "
-             "coefficients 0 (constant term and odd powers >= 3: why the bias is needed)",
-             method="nonnegative"),
-        Step(c_k * (2 * K_SYM + 2) / (4 * sp.pi), ">", 0,
-             "x = (u, 1/√2) gives xᵀx' = uᵀu' + 1/2, k = f(uᵀu'), f(z) = g(z + 1/2); "
-             "f_n = Σ_{j>=n} g_j C(j, n) 2^{n-j} (every term >= 0). n = 2k+2 even: f_n >= "
-             "g_n > 0; n = 2k+1 odd: f_n >= g_{n+1}(n+1)/2 = c_k(2k+2)/(4π) > 0; n = 0: "
-             "f_0 = g(1/2) > 0. So every coefficient of f is positive",
-             method="nonnegative"),
-        Step(g.subs(S_SYM, 1), "==", sp.Rational(1, 2),
-             "Σ_n f_n (1/2)^n = f(1/2) = g(1) = 1/2 < ∞: the series converges on the boundary "
-             "||u||² = 1/2 of X, so the feature map of Steinwart-Christmann Cor. 4.57 is defined "
-             "on X and its RKHS contains every polynomial: universal (Stone-Weierstrass)"),
-    ]
-    steps.append(Step(sp.diff(sp.asin(Z_SYM + sp.Rational(1, 2)), Z_SYM), "==", DARCSIN,
-                      "d/dz arcsin(z + 1/2) = (1 - (z + 1/2)²)^{-1/2}: the series of f below "
-                      "integrates this algebraic function's series term by term"))
-    arcsin = sp.series(sp.asin(S_SYM), S_SYM, 0, 2 * 8 + 2).removeO()
-    for kk in range(0, 9):
-        steps.append(Step(arcsin.coeff(S_SYM, 2 * kk + 1), "==", c_k.subs(K_SYM, kk),
-                          f"the general arcsin coefficient at k = {kk}, against sympy's series"))
-    for n, fn in enumerate(universality_coefficients(order)):
-        steps.append(Step(fn, ">", 0, f"Maclaurin coefficient f_{n} of f(z) = g(z + 1/2), "
-                          "from sympy's series, is positive", method="nonnegative"))
-    return Derivation(f"Telgarsky Thm 4.1: f(z) = g(z + 1/2) has positive coefficients "
-                      f"(checked to order {order} and in general)", tuple(steps),
-                      domain={S_SYM: (-0.99, 0.99), Z_SYM: (-0.45, 0.45), K_SYM: (0, 40)})
+def g_coefficient(j: int) -> sp.Expr:
+    """g_j of g(s) = s/4 + s arcsin(s)/(2π): 1/4 at j = 1, c_k/(2π) at j = 2k + 2,
+    c_k = (2k)!/(4^k k!² (2k+1)) (the arcsin series), else 0."""
+    if j == 1:
+        return sp.Rational(1, 4)
+    if j >= 2 and j % 2 == 0:
+        k = (j - 2) // 2
+        return sp.factorial(2 * k) / (4**k * sp.factorial(k)**2 * (2 * k + 1)) / (2 * sp.pi)
+    return sp.S.Zero
+
+
+def coefficient_lower_bound(n: int) -> sp.Expr:
+    """L_n = g_{j*} C(j*, n) 2^{n-j*} > 0, one nonnegative term of f_n = Σ_{j>=n} g_j
+    C(j, n) 2^{n-j}: j* = n + (n mod 2) for n >= 1, j* = 2 for n = 0."""
+    j = 2 if n == 0 else n + n % 2
+    return g_coefficient(j) * sp.binomial(j, n) * sp.Rational(1, 2) ** (j - n)
 
 
-# -- order 0 ---------------------------------------------------------------------------
-def order0_case(b, x, y, theta=None, d=None):
-    """(quadrature E[σ'σ'], arccos_kernel order 0, scale 1/2)."""
-    rhs = arccos_kernel(x[None, :], y[None, :], order=0, backend=b)[0, 0]
-    return _expectation(b, 0, x, y), rhs, 0.5
-
-
-@claim("arccos.order0", kind="identity", title="arc-cosine kernel of order 0",
-       statement=r"E_w[\sigma'(w^\top x)\sigma'(w^\top x')] = \frac{\pi-\theta}{2\pi}"
-                 r" = \frac12 - \frac{\arccos(x^\top x')}{2\pi}", source=SOURCE)
-def test_order0(ntk):
-    ntk.derivation(order0_derivation(), points=DERIVATION_POINTS)
-    ntk.identity(order0_case, angle_space(ntk.backend.name), n=_n_cases(ntk))
-
-
-@claim("arccos.order0.twin_pi", kind="identity", title="twin: 1/2 - arccos/π",
-       statement=r"E[\sigma'\sigma'] = \frac12 - \frac{\arccos(x^\top x')}{\pi}",
-       source="falsified twin", twin_of="arccos.order0")
-def test_order0_twin_pi(ntk):
-    def case(b, x, y, theta=None, d=None):
-        rho = b.clip(b.sum(x * y) / (_norm(b, x) * _norm(b, y)), -1.0, 1.0)
-        return _expectation(b, 0, x, y), 0.5 - b.arccos(rho) / b.pi(), 0.5
-
-    ntk.identity(case, angle_space(ntk.backend.name), n=TWIN_CASES)
-
-
-# -- order 1 ---------------------------------------------------------------------------
-def _order1_scale(b, x, y):
-    return _norm(b, x) * _norm(b, y) * (1 + 2 * b.pi()) / (2 * b.pi())
-
-
-def order1_case(b, x, y, theta=None, d=None):
-    rhs = arccos_kernel(x[None, :], y[None, :], order=1, backend=b)[0, 0]
-    return _expectation(b, 1, x, y), rhs, _order1_scale(b, x, y)
-
-
-def cho_saul_case(b, x, y, theta=None, d=None):
-    """2·E[relu relu] against Cho & Saul's k_1 = ||x|| ||y|| J_1(θ)/π (their eq. (3))."""
-    nx, ny = _norm(b, x), _norm(b, y)
-    th = b.arccos(b.clip(b.sum(x * y) / (nx * ny), -1.0, 1.0))
-    k1 = nx * ny * (b.sin(th) + (b.pi() - th) * b.cos(th)) / b.pi()
-    return 2 * _expectation(b, 1, x, y), k1, 2 * _order1_scale(b, x, y)
-
-
-@claim("arccos.order1", kind="identity", title="arc-cosine kernel of order 1 (and Cho-Saul's 2)",
-       statement=r"E_w[\mathrm{relu}(w^\top x)\mathrm{relu}(w^\top x')] = \|x\|\|x'\|"
-                 r"\frac{\sin\theta+(\pi-\theta)\cos\theta}{2\pi} = \tfrac12 k_1^{\mathrm{CS}}",
-       source=SOURCE)
-def test_order1(ntk):
-    ntk.derivation(order1_derivation(), points=DERIVATION_POINTS)
-    space, n = angle_space(ntk.backend.name), _n_cases(ntk)
-    ntk.identity(order1_case, space, n=n)
-    ntk.identity(cho_saul_case, space, n=max(4, n // 4))
-
-
-@claim("arccos.order1.twin_cho_saul_factor", kind="identity",
-       title="twin: Cho-Saul's k_1 (factor 2) as the Gaussian expectation",
-       statement=r"E[\mathrm{relu}\,\mathrm{relu}] = \|x\|\|x'\| J_1(\theta)/\pi",
-       source="falsified twin", twin_of="arccos.order1")
-def test_order1_twin_cho_saul(ntk):
-    def case(b, x, y, theta=None, d=None):
-        lhs, rhs, scale = order1_case(b, x, y)
-        return lhs, 2 * rhs, scale
-
-    ntk.identity(case, angle_space(ntk.backend.name), n=TWIN_CASES)
-
-
-# -- two-layer NTK ---------------------------------------------------------------------
-def two_layer_closed_case(b, x, y, trained, theta=None, d=None):
-    """two_layer_relu_ntk against xᵀy·E[σ'σ'] (+ E[σσ]) by quadrature."""
-    rhs = two_layer_relu_ntk(x[None, :], y[None, :], trained=trained, backend=b)[0, 0]
-    w_part = b.sum(x * y) * _expectation(b, 0, x, y) if trained != "a" else 0
-    a_part = _expectation(b, 1, x, y) if trained != "W" else 0
-    return w_part + a_part, rhs, 2 * _order1_scale(b, x, y)
-
-
-def depth1_case(b, x, y, trained=None, theta=None, d=None):
-    """infinite_width(√d·x, depth=1) (neural-tangents scaling) = two_layer_relu_ntk(x)."""
-    rd = b.sqrt(b.scalar(x.shape[0]))
-    lhs = infinite_width((x * rd)[None, :], (y * rd)[None, :], depth=1, backend=b).ntk[0, 0]
-    rhs = two_layer_relu_ntk(x[None, :], y[None, :], backend=b)[0, 0]
-    return lhs, rhs, 2 * _order1_scale(b, x, y)
-
-
-def monte_carlo_t(samples: np.ndarray, limit: np.ndarray) -> float:
-    """Largest |t| over the upper triangle: t = (mean - limit)/(sd/√S)."""
-    iu = np.triu_indices(limit.shape[0])
-    s = samples[:, iu[0], iu[1]]
-    se = s.std(axis=0, ddof=1) / math.sqrt(s.shape[0])
-    gap = np.abs(s.mean(axis=0) - limit[iu])
-    return float(np.max(np.where(se > 0, gap / np.where(se > 0, se, 1.0),
-                                 np.where(gap > 0, np.inf, 0.0))))
-
-
-def t_critical(seeds: int, tests: int) -> float:
-    """Two-sided Bonferroni critical value at family-wise level ALPHA."""
-    return float(stats.t.ppf(1 - ALPHA / (2 * tests), seeds - 1))
-
-
-N_POINTS = 3  # inputs per Monte Carlo case: 6 Gram entries
-
-
-def two_layer_mc(ntk, *, claimed: str, n_cases: int):
-    """eNTK of TwoLayer networks averaged over seeds vs two_layer_relu_ntk(trained=claimed)."""
-    b = ntk.backend
-    m, S = (32, 12) if b.name == "mpmath" else (ntk.budget.pick(quick=256, standard=1024),
-                                                  ntk.budget.pick(quick=30, standard=60))
-    d, tcrit = 4, t_critical(S, n_cases * N_POINTS * (N_POINTS + 1) // 2)
-    configs = itertools.cycle([("W", "sign"), ("both", "sign"), ("W", "normal"),
-                               ("both", "normal")])
-
-    def draw(rng):
-        trained, a_init = next(configs)
-        return {"trained": trained, "a_init": a_init, "seed": int(rng.integers(2**62))}
-
-    def case(b, trained, a_init, seed):
-        X = unit_vectors(generator(seed), N_POINTS, d)
-        ks = np.stack([b.to_numpy(empirical_ntk(TwoLayer(d, m, trained=trained, a_init=a_init,
-                                                         seed=s, backend=b), X))
-                       for s in spawn(seed, S)])
-        limit = b.to_numpy(two_layer_relu_ntk(X, trained=claimed if claimed != "same" else
-                                              trained, backend=b))
-        return monte_carlo_t(ks, limit), tcrit, tcrit
-
-    ntk.record(mc_width=m, mc_seeds=S, t_critical=tcrit)
-    return ntk.bound(case, Fixed(draw), search=False, n=n_cases)
-
-
-@claim("arccos.two_layer_ntk", kind="identity", title="infinite-width two-layer ReLU NTK",
-       statement=r"\Theta_W = x^\top x'\frac{\pi-\theta}{2\pi},\quad \Theta = \Theta_W + "
-                 r"\|x\|\|x'\|\frac{\sin\theta+(\pi-\theta)\cos\theta}{2\pi}", source=SOURCE_NTK)
-def test_two_layer_ntk(ntk):
-    ntk.derivation(two_layer_derivation(), points=DERIVATION_POINTS)
-    base = angle_space(ntk.backend.name)
-    trained = itertools.cycle(["W", "a", "both"])
-    space = Fixed(lambda rng: {**base.draw(rng), "trained": next(trained)})
-    n = _n_cases(ntk)
-    ntk.identity(two_layer_closed_case, space, n=n)
-    ntk.identity(depth1_case, space, n=n)
-    two_layer_mc(ntk, claimed="same", n_cases=4)
-
-
-@claim("arccos.two_layer_ntk.twin_W_only_for_both", kind="bound",
-       title="twin: Telgarsky's Θ_W for a network with both layers trained",
-       statement=r"\lim_m \Theta_m^{W,a} = x^\top x'\frac{\pi-\theta}{2\pi}",
-       source="falsified twin", twin_of="arccos.two_layer_ntk")
-def test_two_layer_twin(ntk):
-    b = ntk.backend
-    m, S = (32, 12) if b.name == "mpmath" else (256, 30)
-    d, tcrit = 4, t_critical(S, 2 * 6)
-
-    def case(b, seed):
-        X = unit_vectors(generator(seed), N_POINTS, d)
-        ks = np.stack([b.to_numpy(empirical_ntk(TwoLayer(d, m, trained="both", seed=s,
-                                                         backend=b), X))
-                       for s in spawn(seed, S)])
-        return monte_carlo_t(ks, b.to_numpy(two_layer_relu_ntk(X, trained="W", backend=b))), \
-            tcrit, tcrit
-
-    ntk.bound(case, Fixed(lambda rng: {"seed": int(rng.integers(2**62))}), search=False, n=2)
-
-
-# -- deep NTK --------------------------------------------------------------------------
-DEEP_CONFIGS = [(2, 0.0), (2, 0.5), (3, 0.0), (3, 0.5)]
-W_STD = math.sqrt(2.0)
-
-
-def wrong_recursion(X, depth: int, b_std: float):
-    """Twin: Θ = Σ_h Σ^{(h)} (the chain-rule factor W_std² Σ̇ dropped)."""
-    d = X.shape[1]
-    total = W_STD**2 * (X @ X.T) / d + b_std**2
-    for h in range(1, depth + 1):
-        total = total + infinite_width(X, depth=h, W_std=W_STD, b_std=b_std).nngp
-    return total
-
-
-def deep_mc(ntk, *, wrong: bool):
-    m = ntk.budget.pick(quick=512, standard=1024)
-    S = ntk.budget.pick(quick=20, standard=40)
-    d, n_cases = 5, len(DEEP_CONFIGS)
-    tcrit = t_critical(S, n_cases * N_POINTS * (N_POINTS + 1) // 2)
-    configs = itertools.cycle(DEEP_CONFIGS)
-    nb = _float_backend(ntk)  # float64 networks on the mpmath backend (module notes)
-
-    def draw(rng):
-        depth, b_std = next(configs)
-        return {"depth": depth, "b_std": b_std, "seed": int(rng.integers(2**62))}
-
-    def case(_, depth, b_std, seed):
-        b = nb
-        depth, b_std = int(depth), float(b_std)
-        X = unit_vectors(generator(seed), N_POINTS, d) * math.sqrt(d)
-        ks = np.stack([b.to_numpy(empirical_ntk(MLP(depth, m, "relu", W_std=W_STD, b_std=b_std,
-                                                    d=d, seed=s, backend=b), X))
-                       for s in spawn(seed, S)])
-        limit = wrong_recursion(X, depth, b_std) if wrong else \
-            b.to_numpy(infinite_width(X, depth=depth, W_std=W_STD, b_std=b_std, backend=b).ntk)
-        return monte_carlo_t(ks, limit), tcrit, tcrit
-
-    ntk.record(mc_width=m, mc_seeds=S, t_critical=tcrit)
-    ntk.bound(case, Fixed(draw), search=False, n=n_cases)
-
-
-@claim("arccos.deep_ntk", kind="bound",
-       title="deep ReLU NTK recursion (depth 2, 3; with and without bias) vs finite networks",
-       statement=r"\max_{ij}|\bar\Theta^{(m)}_{ij}-\Theta^{(L)}_{ij}|/\mathrm{se}_{ij} \le "
-                 r"t_{S-1}(1-\alpha/2K)", source=SOURCE_NTK)
-def test_deep_ntk(ntk):
-    deep_mc(ntk, wrong=False)
-
-
-@claim("arccos.deep_ntk.twin_no_derivative_factor", kind="bound",
-       title="twin: the recursion without the chain-rule factor (Θ = Σ_h Σ^{(h)})",
-       statement=r"\Theta^{(L)} = \sum_{h=1}^{L+1}\Sigma^{(h)}", source="falsified twin",
-       twin_of="arccos.deep_ntk")
-def test_deep_ntk_twin(ntk):
-    deep_mc(ntk, wrong=True)
-
-
-# -- convergence rate and Hoeffding ----------------------------------------------------
-RATE_D = 5
-RATE_WIDTHS = [64, 256, 1024, 4096, 16384, 65536]
-
-
-def _float_backend(ntk):
-    from ntkproof import get_backend
-
-    if ntk.backend.name == "mpmath":
-        ntk.record(precision_note=FLOAT_NOTE)
-        return get_backend("numpy")
-    return ntk.backend
-
-
-def kernel_error(b, X, m: int, seed: int, limit: float) -> float:
-    """|k_m(x, y) - k(x, y)| for a TwoLayer network trained in W (a = ±1)."""
-    km = b.to_numpy(empirical_ntk(TwoLayer(X.shape[1], m, trained="W", seed=seed, backend=b),
-                                  X))[0, 1]
-    return abs(float(km) - limit)
-
-
-def _rate(ntk, claimed: float):
-    b = _float_backend(ntk)
-    X = unit_vectors(ntk.rng("pair"), 2, RATE_D)
-    limit = float(b.to_numpy(two_layer_relu_ntk(X, trained="W", backend=b))[0, 1])
-    seeds = ntk.budget.pick(quick=100, standard=300, thorough=1000)
-    ntk.record(pair_cosine=float(X[0] @ X[1]), limit=limit)
-    ntk.rate(lambda m, s: kernel_error(b, X, int(m), s, limit), RATE_WIDTHS, claimed=claimed,
-             slack=0.1, attained=True, seeds=seeds)
-
-
-@claim("arccos.empirical_convergence", kind="rate", title="|k_m - k| = Θ(m^{-1/2})",
-       statement=r"|k_m(x,x') - k(x,x')| = \Theta(m^{-1/2})", source=SOURCE)
-def test_empirical_convergence(ntk):
-    _rate(ntk, -0.5)
-
-
-@claim("arccos.empirical_convergence.twin_rate_m_inverse", kind="rate",
-       title="twin: |k_m - k| = Θ(m^{-1})", statement=r"|k_m - k| = \Theta(m^{-1})",
-       source="falsified twin", twin_of="arccos.empirical_convergence")
-def test_empirical_convergence_twin(ntk):
-    _rate(ntk, -1.0)
-
-
-HOEFFDING_WIDTHS = [256, 1024, 4096]
-
-
-def hoeffding_draw(b, bound):
-    """draw(rng) for ntk.probabilistic_bound: (case, |k_m - k|, bound(|xᵀy|, m))."""
-    def draw(rng):
-        d, m = int(rng.integers(3, 11)), int(rng.choice(HOEFFDING_WIDTHS))
-        X = unit_vectors(rng, 2, d)
-        seed = int(rng.integers(2**62))
-        limit = float(b.to_numpy(two_layer_relu_ntk(X, trained="W", backend=b))[0, 1])
-        err = kernel_error(b, X, m, seed, limit)
-        cos = float(X[0] @ X[1])
-        return {"d": d, "m": m, "cos": cos, "seed": seed}, err, bound(abs(cos), m)
-    return draw
-
-
-def hoeffding_bound(c: float, m: int) -> float:
-    return c * math.sqrt(math.log(2 / DELTA) / (2 * m))
-
-
-@claim("arccos.hoeffding", kind="probabilistic_bound",
-       title="Hoeffding: |k_m - k| <= |xᵀx'| √(ln(2/δ)/(2m)) w.p. >= 1 - δ",
-       statement=r"\Pr\big[|k_m-k| \le |x^\top x'|\sqrt{\ln(2/\delta)/(2m)}\big] \ge 1-\delta",
-       source="Telgarsky §4.3 (homework); Hoeffding's inequality for σ'σ' ∈ {0, 1}")
-def test_hoeffding(ntk):
-    b = _float_backend(ntk)
-    d = ntk.probabilistic_bound(hoeffding_draw(b, hoeffding_bound), delta=DELTA)
-    ratios = np.asarray(d.data["ratios"])
-    p = 0.25  # orthogonal-ish pairs: P(w·x > 0, w·y > 0) ≈ 1/4
-    predicted = 2 * math.sqrt(p * (1 - p)) * stats.norm.ppf(1 - DELTA / 2) / \
-        math.sqrt(2 * math.log(2 / DELTA))
-    ntk.record(ratio_quantile_1_minus_delta=float(np.quantile(ratios, 1 - DELTA)),
-               clt_predicted_quantile_at_p_quarter=predicted)
-
-
-@claim("arccos.hoeffding.twin_no_sqrt", kind="probabilistic_bound",
-       title="twin: Hoeffding with the square root dropped",
-       statement=r"|k_m-k| \le |x^\top x'|\ln(2/\delta)/(2m)", source="falsified twin",
-       twin_of="arccos.hoeffding")
-def test_hoeffding_twin_no_sqrt(ntk):
-    b = _float_backend(ntk)
-    ntk.probabilistic_bound(hoeffding_draw(b, lambda c, m: c * math.log(2 / DELTA) / (2 * m)),
-                            delta=DELTA)
-
-
-@claim("arccos.hoeffding.twin_small_constant", kind="probabilistic_bound",
-       title="twin: Hoeffding with 2m replaced by 32m (constant 1/4 of the true one)",
-       statement=r"|k_m-k| \le |x^\top x'|\sqrt{\ln(2/\delta)/(32m)}", source="falsified twin",
-       twin_of="arccos.hoeffding")
-def test_hoeffding_twin_small_constant(ntk):
-    b = _float_backend(ntk)
-    ntk.probabilistic_bound(hoeffding_draw(b, lambda c, m: hoeffding_bound(c, m) / 4),
-                            delta=DELTA)
-
-
-# -- universality ----------------------------------------------------------------------
 def domain_points(rng, n: int, *, bias: bool) -> tuple[np.ndarray, np.ndarray]:
     """n points of X = {||x|| = 1, x_4 = 1/√2} ⊂ R^4 (bias) or of S^2 ⊂ R^3 (no bias),
     with their underlying s ∈ S^2 (x = (s/√2, 1/√2) or x = s)."""
@@ -656,19 +937,6 @@ def target(s: np.ndarray) -> np.ndarray:
     return math.sqrt(105) * s[:, 0] * s[:, 1] * s[:, 2]
 
 
-def gram_eigen_case(b, seed, n):
-    """(roundoff floor n·eps·||K||_F, λ_min(K)) for the Gram of n random points of X."""
-    X, _ = domain_points(generator(int(seed)), int(n), bias=True)
-    K = two_layer_relu_ntk(X, trained="W", backend=b)
-    if b.name == "mpmath":
-        lam = min(mpmath.eigsy(mpmath.matrix(K.tolist()), eigvals_only=True))
-        frob = mpmath.sqrt(mpmath.fsum(v * v for v in K.reshape(-1)))
-    else:
-        Kn = b.to_numpy(K)
-        lam, frob = float(np.linalg.eigvalsh(Kn)[0]), float(np.linalg.norm(Kn))
-    return int(n) * b.tol.eps * frob, lam
-
-
 def interpolation_error(b, n: int, seed: int, *, bias: bool, test) -> float:
     """RMS error on the test points of kernel interpolation of ``target`` from n points."""
     X, s = domain_points(generator(seed), n, bias=bias)
@@ -680,39 +948,55 @@ def interpolation_error(b, n: int, seed: int, *, bias: bool, test) -> float:
 
 
 INTERP_NS = [16, 32, 64, 128, 256]
+INTERP_SLACK_REASON = ("none needed: measured local slopes -0.53 … -1.53, all below -1/2, "
+                       "and the ladder's upper half steeper than its lower half (drift -0.32 "
+                       "… -0.57 over five run seeds): finite n understates the decay")
 
 
-def _interpolation_rate(ntk, *, bias: bool):
-    b = _float_backend(ntk)
-    test = domain_points(ntk.rng("test"), ntk.budget.pick(quick=1000, standard=3000), bias=bias)
+@claim("arccos.universality", kind="rate",
+       title="Telgarsky Thm 4.1 on X = {||x|| = 1, x_d = 1/√2}: positive coefficients (n <= 40), "
+             "positive definite Grams, interpolation converges",
+       statement=r"f(z) = g(z+\tfrac12):\ f_n \ge L_n > 0\ (n \le 40);\ \lambda_{\min}(K_X) > 0;\ "
+                 r"\|s_n - f^\star\|_{L^2(X)} = O(n^{-1/2})", source=SOURCE_UNIV,
+       twins=[Twin("twin_sphere",
+                   title="twin: the same kernel is universal on the plain sphere (no bias "
+                         "coordinate)",
+                   statement=r"g_n \ge L_n\ (n \le 40);\ \text{interpolation of } \sqrt{105}\,"
+                             r"x_1x_2x_3 \text{ on } S^2 \text{ converges like } n^{-1/2}",
+                   near="Thm 4.1 with its one hypothesis (the bias coordinate) removed",
+                   bias=False)])
+def test_universality(ntk, bias=True):
+    b = _network_backend(ntk)
+    coeffs = universality_coefficients() if bias else \
+        [g_coefficient(n) for n in range(UNIV_ORDER + 1)]
+
+    def coefficient_case(bk, n):
+        """(L_n, f_n): f_n >= L_n > 0 (g_n for the sphere)."""
+        low, fn = (bk.scalar(sp.N(e, 60).__str__()) for e in
+                   (coefficient_lower_bound(int(n)), coeffs[int(n)]))
+        return low, fn, abs(fn) + low
+
+    ntk.bound(coefficient_case, [{"n": n} for n in range(UNIV_ORDER + 1)])
+    sizes = ntk.pick(quick=[8, 32, 128], mpmath=[6, 10])
+
+    def gram_case(bk, seed, n):
+        """(roundoff floor n·eps·||K||_F, λ_min(K)) for the Gram of n random points."""
+        X, _ = domain_points(generator(int(seed)), int(n), bias=bias)
+        K = two_layer_relu_ntk(X, trained="W", backend=bk)
+        lam = bk.eigvalsh(K)[0]
+        frob = bk.sqrt(bk.sum(K * K))
+        return int(n) * bk.tol.eps * frob, lam
+
+    ntk.bound(gram_case, Fixed(lambda rng: {"seed": int(rng.integers(2**62)),
+                                            "n": int(rng.choice(sizes))}),
+              search=False, n=ntk.pick(quick=6, standard=24))
+    test = domain_points(ntk.rng("test"), ntk.pick(quick=1000, standard=3000), bias=bias)
     ntk.rate(lambda n, s: interpolation_error(b, int(n), s, bias=bias, test=test), INTERP_NS,
-             claimed=-0.5, slack=0.1, variable="n")
-
-
-@claim("arccos.universality", kind="derivation",
-       title="Telgarsky Thm 4.1: xᵀx'(π - arccos xᵀx')/(2π) is universal on {||x|| = 1, x_d = 1/√2}",
-       statement=r"\overline{\mathrm{span}}\{k(\cdot,x_j)\} = C(X),\ "
-                 r"X=\{\|x\|=1,\ x_d=1/\sqrt2\}", source=SOURCE_UNIV)
-def test_universality(ntk):
-    ntk.derivation(universality_derivation(), points=DERIVATION_POINTS)
-    sizes = [6, 10] if ntk.backend.name == "mpmath" else [8, 32, 128]
-    ntk.bound(gram_eigen_case, Fixed(lambda rng: {"seed": int(rng.integers(2**62)),
-                                                  "n": int(rng.choice(sizes))}),
-              search=False, n=ntk.budget.pick(quick=6, standard=24))
-    _interpolation_rate(ntk, bias=True)
-
-
-@claim("arccos.universality.twin_sphere", kind="rate",
-       title="twin: the same kernel is universal on the plain sphere (no bias coordinate)",
-       statement=r"\text{interpolation of } \sqrt{105}\,x_1x_2x_3 \text{ on } S^2 "
-                 r"\text{ converges like } n^{-1/2}", source="falsified twin",
-       twin_of="arccos.universality")
-def test_universality_twin_sphere(ntk):
-    _interpolation_rate(ntk, bias=False)
+             claimed=-0.5, slack=0.0, variable="n", slack_reason=INTERP_SLACK_REASON)
 
 
 @pytest.mark.parametrize("order", [8])
-def test_universality_coefficients_match_theorems_md(order):
-    """Pinned: f_0..f_3 ≈ 0.1667, 0.4252, 0.2144, 0.1021 (research/theorems.md §1.6)."""
+def test_universality_coefficients_are_pinned(order):
+    """Pinned: f_0..f_3 ≈ 0.1667, 0.4252, 0.2144, 0.1021 (Telgarsky Thm 4.1's f, by hand)."""
     got = [float(c) for c in universality_coefficients(order)[:4]]
     assert np.allclose(got, [0.1667, 0.4252, 0.2144, 0.1021], atol=5e-5)

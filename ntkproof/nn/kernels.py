@@ -1,7 +1,7 @@
 """Infinite-width kernels: arc-cosine kernels, the two-layer ReLU NTK, deep NNGP/NTK.
 
-Conventions (see ``research/theorems.md`` §2)
----------------------------------------------
+Conventions (Cho & Saul 2009, eqs. (1)-(3); Jacot et al. 2018; Arora et al. 2019, §3)
+-------------------------------------------------------------------------------------
 **Arc-cosine kernels, no factor 2.** Cho & Saul (2009) define
 ``k_n(x, y) = 2 E_w[Θ(w·x) Θ(w·y) (w·x)^n (w·y)^n]`` with ``w ~ N(0, I)``. We use the
 plain Gaussian expectation, i.e. half of theirs, because that is what a network
