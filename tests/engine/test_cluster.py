@@ -13,6 +13,7 @@ pytest.importorskip("distributed", reason="the dask extra is not installed")
 
 THEOREM = '''
 import os
+import time
 from ntkproof import Box, Twin, claim
 
 
@@ -23,7 +24,8 @@ def test_cosine(ntk, c=2.0):
 
 
 def where(m, seed):
-    with open(f"pids/{os.getpid()}-{m}-{seed}", "w"):
+    time.sleep(0.1)  # long enough that the scheduler spreads the points
+    with open(os.path.join(os.environ["NTKPROOF_TEST_PIDS"], f"{os.getpid()}-{m}-{seed}"), "w"):
         pass
     return 2.0 / m
 
@@ -52,6 +54,7 @@ def project(tmp_path, monkeypatch):
     (tmp_path / "pids").mkdir()
     (tmp_path / "theorems" / "test_toy.py").write_text(THEOREM)
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("NTKPROOF_TEST_PIDS", str(tmp_path / "pids"))
     return tmp_path
 
 
