@@ -13,7 +13,7 @@ import pytest
 
 from ntkproof.backends import get_backend
 from ntkproof.errors import DivergenceError, InvalidArgument, NonFiniteError, ShapeError
-from ntkproof.nn import _stacked, batched
+from ntkproof.nn import _stacked
 from ntkproof.nn.batched import empirical_ntk_seeds, max_learning_rates, train_seeds
 from ntkproof.nn.data import sphere_teacher
 from ntkproof.nn.empirical_ntk import empirical_ntk
