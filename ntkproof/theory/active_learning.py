@@ -24,8 +24,12 @@ weights (the heads start identical and move by O(m^{-1/2}); the paper uses the
 analogous "single-logit" eNTK).
 
 Small matrices dominate, so the loop runs with one BLAS thread
-(``threadpoolctl``); on a shared 2-core machine two threads were up to 15x slower
-for 60 × 256 products.
+(:func:`one_blas_thread`, through ``threadpoolctl``); on a shared 2-core machine two
+threads were up to 15x slower for 60 × 256 products.
+
+Every training records its final/initial loss (``ALCurve.train_loss_ratio``, the
+worst head per round), so a claim about the trained networks can check that they
+were trained.
 """
 
 from __future__ import annotations
@@ -36,17 +40,17 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..errors import InvalidArgument, ShapeError
+from ..errors import DivergenceError, InvalidArgument, ShapeError
 from ..nn._validate import non_negative_int, positive_int, real_number
 from ..nn.activations import get_activation
 from ..nn.data import digits
 from ..nn.empirical_ntk import empirical_ntk
 from ..nn.networks import TwoLayer
-from ..nn.training import gradient_descent, max_learning_rate
+from ..nn.training import DIVERGENCE_FACTOR, max_learning_rate
 from ..rng import claim_seed, generator
 from .lookahead import LookAhead, mlmoc_scores, most_likely_label, top_k
 
-__all__ = ["ALConfig", "ALCurve", "Heads", "active_learning_curve", "METHODS"]
+__all__ = ["ALConfig", "ALCurve", "Heads", "active_learning_curve", "one_blas_thread", "METHODS"]
 
 METHODS = ("mlmoc", "mlmoc_sequential", "entropy", "random")
 
@@ -94,16 +98,27 @@ class ALConfig:
 
 @dataclass
 class ALCurve:
-    """Test accuracy after each training: ``labelled[k]`` points, ``accuracy[k]``."""
+    """Test accuracy after each training: ``labelled[k]`` points, ``accuracy[k]``, and
+    ``train_loss_ratio[k]``, the largest final/initial training loss over the heads."""
 
     method: str
     seed: int
     labelled: list[int] = field(default_factory=list)
     accuracy: list[float] = field(default_factory=list)
+    train_loss_ratio: list[float] = field(default_factory=list)
 
     @property
     def final_error(self) -> float:
+        """Test error after the last round."""
         return 1.0 - self.accuracy[-1]
+
+    @property
+    def mean_error(self) -> float:
+        """Test error averaged over the query rounds 1..R (the area above the learning
+        curve; round 0, before any query, is the same for every method and left out)."""
+        if len(self.accuracy) < 2:
+            raise InvalidArgument("mean_error needs at least one query round (rounds >= 1)")
+        return 1.0 - float(np.mean(self.accuracy[1:]))
 
 
 class Heads:
@@ -114,16 +129,56 @@ class Heads:
         self.nets = [TwoLayer(d, width, activation, trained="both", a_init="normal",
                               symmetric=True, seed=seed) for _ in range(n_outputs)]
         self.params = [net.params0 for net in self.nets]
+        self.loss_ratio = float("nan")
 
     def fit(self, X: np.ndarray, Y: np.ndarray, *, steps: int, lr_fraction: float) -> Heads:
-        """GD from the initialisation on every head (``Y`` (n, C))."""
+        """GD from the initialisation on every head (``Y`` (n, C)); ``loss_ratio`` is
+        then the largest final/initial training loss over the heads.
+
+        The heads' GD runs (loss ``(1/n) Σ ½(f - y)²``, step ``θ ← θ - lr ∇L``, both
+        layers, as :func:`~ntkproof.nn.training.gradient_descent` runs each network)
+        are one computation over the heads' parameters side by side (``W`` of shape
+        (C·m, d), ``a`` (C·m,), so ``X Wᵀ`` is one product): the per-step array
+        operations of C small networks cost more than their arithmetic (1.5x faster
+        for 4 heads of width 64). ``tests/theory/test_lookahead.py`` holds the result
+        to the per-head library runs to 1e-12.
+        """
         real_number("lr_fraction", lr_fraction, positive=True)
+        non_negative_int("steps", steps)
         if np.ndim(Y) != 2 or np.shape(Y)[1] != len(self.nets):
             raise ShapeError(f"Y must have shape (n, {len(self.nets)}) (one column per head), "
                              f"got {np.shape(Y)}")
-        lr = lr_fraction * max_learning_rate(self.nets[0], X)     # heads start identical
-        self.params = [gradient_descent(net, X, Y[:, c], lr=lr, steps=steps).final_params
-                       for c, net in enumerate(self.nets)]
+        X, Y = np.asarray(X, dtype=float), np.asarray(Y, dtype=float)
+        net, C = self.nets[0], len(self.nets)
+        lr = lr_fraction * max_learning_rate(net, X)             # heads start identical
+        m, d = net.m, net.d
+        # the heads side by side: W (C·m, d), a (C·m,); Z = X Wᵀ is one (n, C·m) product
+        W = np.concatenate([np.asarray(p["W"], dtype=float) for p in self.params])
+        a = np.concatenate([np.asarray(p["a"], dtype=float) for p in self.params])
+        b, act, n = net.backend, net.activation, X.shape[0]
+        scale = 1.0 / np.sqrt(m)
+        first = last = np.zeros(C)
+        for k in range(int(steps) + 1):
+            Z = X @ W.T                                           # (n, C·m)
+            H = act.f(b, Z)
+            R = (H * a).reshape(n, C, m).sum(axis=2) * scale - Y  # (n, C)
+            last = 0.5 * np.mean(R * R, axis=0)
+            first = last if k == 0 else first
+            if not np.all(np.isfinite(last)) or np.any(last > DIVERGENCE_FACTOR * (
+                    first + 0.5 * np.mean(Y**2, axis=0))):
+                raise DivergenceError(
+                    f"GD on the {C} heads diverged at step {k} (losses {last.tolist()}, "
+                    f"initially {first.tolist()}) with lr = {lr:.3g} = {lr_fraction:g} × "
+                    "the stability limit 2n/λ_max(K); lower lr_fraction")
+            if k == steps:
+                break
+            Rm = np.repeat(R * (scale / n), m, axis=1)            # (n, C·m): head of column
+            grad_a = np.sum(H * Rm, axis=0)
+            grad_W = (act.df(b, Z) * Rm * a).T @ X
+            W, a = W - lr * grad_W, a - lr * grad_a
+        W, a = W.reshape(C, m, d), a.reshape(C, m)
+        self.params = [{"W": W[c], "a": a[c]} for c in range(len(self.nets))]
+        self.loss_ratio = float(np.max(last / np.maximum(first, 1e-300)))
         return self
 
     def predict(self, X: np.ndarray) -> np.ndarray:
@@ -136,7 +191,12 @@ class Heads:
 
 
 @contextlib.contextmanager
-def _one_blas_thread() -> Iterator[None]:
+def one_blas_thread() -> Iterator[None]:
+    """Run the block with one BLAS thread (``threadpoolctl``; a no-op without it).
+
+    Loops of small products (a few hundred × a few hundred) run fastest on one thread:
+    on a shared two-core machine the default two threads were up to 15x slower.
+    """
     try:
         from threadpoolctl import threadpool_limits  # noqa: PLC0415 - optional dependency
     except ImportError:  # pragma: no cover - threadpoolctl comes with scikit-learn
@@ -210,7 +270,7 @@ def active_learning_curve(method: str, *, seed: int, config: ALConfig | None = N
     lab, pool = list(range(cfg.n_init)), list(range(cfg.n_init, n_all))
     rng = generator(claim_seed(seed, f"active_learning/{method}"))
     curve = ALCurve(method, int(seed))
-    with _one_blas_thread():
+    with one_blas_thread():
         for r in range(cfg.rounds + 1):
             heads = Heads(X.shape[1], cfg.width, Y.shape[1], activation=cfg.activation,
                           seed=seed).fit(X[lab], Y[lab], steps=cfg.steps,
@@ -219,6 +279,7 @@ def active_learning_curve(method: str, *, seed: int, config: ALConfig | None = N
             pred = (F[:, 0] < 0).astype(int) if Y.shape[1] == 1 else np.argmax(F, axis=1)
             curve.labelled.append(len(lab))
             curve.accuracy.append(float(np.mean(pred == labels_t)))
+            curve.train_loss_ratio.append(heads.loss_ratio)
             if r == cfg.rounds:
                 break
             new = _acquire(method, heads, X, Y, lab, pool, cfg, rng)

@@ -12,8 +12,9 @@ import pytest
 
 from ntkproof.backends import get_backend
 from ntkproof.errors import InvalidArgument, ShapeError, SingularKernelError
-from ntkproof.rng import generator
-from ntkproof.theory.active_learning import ALConfig, active_learning_curve
+from ntkproof.nn.training import gradient_descent, max_learning_rate
+from ntkproof.rng import generator, unit_vectors
+from ntkproof.theory.active_learning import ALConfig, Heads, active_learning_curve, one_blas_thread
 from ntkproof.theory.lookahead import (
     KernelFactor,
     LookAhead,
@@ -77,7 +78,8 @@ def test_one_output_shapes_and_ridge():
 
 
 def test_interpolating_model_reduces_to_printed_special_case():
-    """r = 0: f_{L+}(x) = f_L(x) + (Θ(x,x') − Θ(x,𝒳)v)(y' − f_L(x'))/u (theorems.md §6)."""
+    """r = 0: f_{L+}(x) = f_L(x) + (Θ(x,x') − Θ(x,𝒳)v)(y' − f_L(x'))/u, eq. (12) of
+    Mohamadi et al. 2022 for an f_L that interpolates L."""
     K, f, y, (tr, ca, ev) = _problem(3, C=1)
     la = LookAhead(K[tr, tr], f[tr, 0], f[tr, 0])
     bo = la.border(K[ca, tr], np.diag(K)[ca].copy(), f[ca, 0], y[ca, 0])
@@ -187,6 +189,65 @@ def test_active_learning_curve_is_replayable_and_sized():
         c1 = active_learning_curve(method, seed=3, config=cfg)
         assert c1.labelled == [6, 9, 12]
         assert all(0.0 <= a <= 1.0 for a in c1.accuracy)
-        assert active_learning_curve(method, seed=3, config=cfg).accuracy == c1.accuracy
+        assert len(c1.train_loss_ratio) == 3
+        assert c1.mean_error == pytest.approx(1 - (c1.accuracy[1] + c1.accuracy[2]) / 2)
+        assert c1.final_error == pytest.approx(1 - c1.accuracy[2])
+        assert all(0.0 <= r < 1.0 for r in c1.train_loss_ratio)    # every training helped
+        again = active_learning_curve(method, seed=3, config=cfg)
+        assert again.accuracy == c1.accuracy
+        assert again.train_loss_ratio == c1.train_loss_ratio
     with pytest.raises(InvalidArgument, match="method"):
         active_learning_curve("bald", seed=0, config=cfg)
+    no_query = active_learning_curve("random", seed=3, config=ALConfig(
+        classes=(3, 8), n_init=6, n_pool=30, n_test=40, rounds=0, query=3, width=16, steps=30))
+    with pytest.raises(InvalidArgument, match="at least one query round"):
+        _ = no_query.mean_error
+
+
+def test_heads_record_the_worst_training_loss_ratio():
+    """Heads.fit keeps the largest final/initial loss over the heads: the ratio of the
+    trajectories it trained, recomputed here from the heads' own predictions."""
+    rng = generator(8)
+    X = unit_vectors(rng, 10, 5)
+    Y = rng.standard_normal((10, 3))
+    heads = Heads(5, 32, 3, activation="relu", seed=2)
+    assert np.isnan(heads.loss_ratio)
+    before = np.mean((heads.predict(X) - Y) ** 2, axis=0)
+    heads.fit(X, Y, steps=200, lr_fraction=0.5)
+    after = np.mean((heads.predict(X) - Y) ** 2, axis=0)
+    assert heads.loss_ratio == pytest.approx(float(np.max(after / before)), rel=1e-9)
+    assert heads.loss_ratio < 0.5
+
+
+def test_one_blas_thread_limits_blas_and_restores_it():
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    before = [p["num_threads"] for p in threadpoolctl.threadpool_info()
+              if p["user_api"] == "blas"]
+    with one_blas_thread():
+        inside = [p["num_threads"] for p in threadpoolctl.threadpool_info()
+                  if p["user_api"] == "blas"]
+        assert all(n == 1 for n in inside)
+        assert np.allclose(np.eye(3) @ np.ones(3), 1.0)
+    after = [p["num_threads"] for p in threadpoolctl.threadpool_info()
+             if p["user_api"] == "blas"]
+    assert after == before
+
+
+def test_heads_fit_equals_the_library_gd_per_head():
+    """The stacked GD of Heads.fit against gradient_descent on each head alone."""
+    rng = generator(9)
+    X = unit_vectors(rng, 12, 6)
+    Y = rng.standard_normal((12, 3))
+    for activation in ("relu", "tanh"):
+        heads = Heads(6, 16, 3, activation=activation, seed=4).fit(X, Y, steps=150,
+                                                                   lr_fraction=0.5)
+        lr = 0.5 * max_learning_rate(heads.nets[0], X)
+        for c, net in enumerate(heads.nets):
+            run = gradient_descent(net, X, Y[:, c], lr=lr, steps=150)
+            for key in ("W", "a"):
+                assert np.allclose(heads.params[c][key], run.final_params[key], rtol=0,
+                                   atol=1e-12)
+        ratios = [run.losses[-1] / run.losses[0] for run in
+                  (gradient_descent(net, X, Y[:, c], lr=lr, steps=150)
+                   for c, net in enumerate(heads.nets))]
+        assert heads.loss_ratio == pytest.approx(max(ratios), rel=1e-9)
