@@ -398,6 +398,10 @@ def decide_separation(err_a: Sequence[float], err_b: Sequence[float], *, margin:
     if paired and a.size == b.size:
         gap = b - a
         mean, se, df = gap.mean(), gap.std(ddof=1) / np.sqrt(gap.size), gap.size - 1
+        if se == 0 and gap.size < 5:
+            return Decision("separation", "INCONCLUSIVE", int(a.size + b.size),
+                            f"the gap is the same on all {gap.size} seeds: too few to estimate "
+                            "its noise (a zero-width interval would overstate); use at least 5")
     else:
         mean = b.mean() - a.mean()
         va, vb = a.var(ddof=1) / a.size, b.var(ddof=1) / b.size
