@@ -19,17 +19,31 @@ with β = :func:`ntkproof.theory.smoothness.smoothness_constant` (the object pro
 Claims
 ------
 * ``linearization_smooth.derivation`` — the statement for a generic σ with |σ''| <= β, as a
-  sympy relation in symbolic m and d (sums over the neurons j and the coordinates k of
-  undefined functions a(j), w(j, k), v(j, k), x(k)), derived for the **instance m = 2, d = 2**:
-  the sums written out, the triangle inequality, the per-neuron Taylor bound
-  |σ(r) - σ(s) - σ'(s)(r - s)| <= β(r - s)²/2, |a_j| <= 1, Lagrange's identity
-  ((uᵀx)² = ||u||²||x||² - (u_1x_2 - u_2x_1)², i.e. Cauchy–Schwarz), ||x||² <= 1 and the
-  Frobenius norm's sum written out. The engine checks each step (sympy, and 50 digits at
-  random points with witnesses β sin, β cos/2, β z²/2 for σ) and the proof obligations; an
-  instance is evidence (HOLDS), not a proof for all m and d: the numeric spot checks cannot
-  evaluate a sum with a symbolic number of terms, so a derivation in symbolic m would stay
-  unchecked. The derivation does not depend on the activation, so it is one claim, checked
-  once, rather than six copies.
+  sympy relation in symbolic m and d (sums over the neurons j = 1..m and the coordinates
+  k = 1..d of undefined functions a(j), w(j, k), v(j, k), x(k)), PROVED for all m and d.
+  With t_j = (w_j - v_j)ᵀx and R_j = σ(w_jᵀx) - σ(v_jᵀx) - σ'(v_jᵀx) t_j, 13 steps: the
+  lemma t_j = w_jᵀx - v_jᵀx (linearity over k); a per-neuron lemma for a symbolic neuron j,
+  |a_j||R_j| <= |a_j| β(w_jᵀx - v_jᵀx)²/2 (Taylor) = |a_j| β t_j²/2 <= β t_j²/2 (|a_j| <= 1)
+  <= (β/2)||w_j - v_j||²||x||² (Cauchy–Schwarz) <= (β/2)||w_j - v_j||² (||x|| <= 1), composed
+  by transitivity; the lemma Σ_j a_j R_j = √m (f(x;W) - f(x;V) - <∇f(x;V), W - V>)
+  (linearity over j); then the chain from the goal's left side: |Σ_j a_j R_j|/√m <=
+  Σ_j |a_j||R_j|/√m (triangle inequality) <= Σ_j (β/2)||w_j - v_j||²/√m (the per-neuron
+  lemma, summed) = β/(2√m)||W - V||_F² (the Frobenius norm as the double sum). Each step is
+  closed by sympy and agrees at 50 digits at 8 random points (m drawn from 1..6, d from 1..4,
+  a generic neuron j from 1..6; witnesses β sin, β cos/2, β z²/2 for σ and trigonometric
+  functions of the indices, with random amplitudes and phases, for a, x, w, v, scaled so that
+  |a_j| <= 1 and ||x|| <= 1); the engine checks the proof obligations (chain, relations,
+  declared hypotheses, the goal the claim's statement symbol for symbol). Declared
+  hypotheses: the Taylor bound |σ(r) - σ(s) - σ'(s)(r - s)| <= β(r - s)²/2 for all r, s —
+  the statement of the claim ``taylor_remainder.derivation``, PROVED in
+  ``theorems/test_taylor_remainder.py`` (built here from ``taylor_remainder_goal``);
+  |a_j| <= 1 and ||x||² <= 1 (the setting); Cauchy–Schwarz per neuron,
+  ((w_j - v_j)ᵀx)² <= ||w_j - v_j||²||x||², a family in the symbolic j and d (Lagrange's
+  identity in symbolic d needs a double sum with its summation order swapped, which the
+  closers do not do); and the triangle inequality for the sum of m terms,
+  |Σ_j a_j R_j| <= Σ_j |a_j R_j| (induction on m; the library's ``sum_triangle`` rule
+  writes out a fixed number of terms). The derivation does not depend on the activation,
+  so it is one claim, checked once, rather than six copies.
 * ``linearization_smooth.<activation>`` — the bound (a) under a worst-case search with
   ``known_sup = 1`` (the primary tightness) and (b) at GD-trained W against V = W0 (digits
   0-vs-1 and a sphere teacher, widths 2^6, 2^8, 2^10 quick, to 2^12 standard and 2^14
@@ -48,11 +62,23 @@ Falsified twins
   the attained constant: near), rejected by the worst-case search, whose ratio reaches
   ≈ 0.9997/0.9 ≈ 1.11. It runs the claim's body with ``factor=0.9`` and without the trained
   cases (their ratios stay below 0.2, far from either constant).
+* ``linearization_smooth.trained_rate.<activation>.twin_near_rate`` — m^{-1.45} at quick,
+  m^{-1.25} at standard (near), on the claim's own measurements (the sweep is shared). The
+  claim is loose by about half a power of m (fitted ≈ -1 against the claimed -1/2), so every
+  exponent within reach of -1/2 is *true*; the twin sits just past what the ladder resolves
+  instead: below the rejection edge (the interval's lower end, ``rejects_below``) and within
+  three half-widths of the fitted exponent (the report's "near"). At quick the edge lay in
+  [-1.35, -1.15] over run seeds 0-9, and seed 3 has the narrowest interval, [-1.22, -0.91],
+  so the twin must stay above -1.03 - 0.46 = -1.49: at -1.45 the rejection margins (edge
+  minus -1.45) over seeds 0-9 are 0.10, 0.21, 0.20, 0.23, 0.21, 0.15, 0.30, 0.22, 0.25, 0.11,
+  and the distances to the fitted exponent 0.32-0.46, each within its seed's near radius
+  (0.46-0.88). The standard ladder (to m = 16384, 12 seeds) narrows the interval (widths
+  0.17-0.26 over run seeds 0-4, edges -1.15 to -1.12, fitted -1.06 to -0.98), so -1.45 would
+  no longer be near; at -1.25 the margins over seeds 0-4 are 0.12, 0.11, 0.12, 0.10, 0.13
+  and the distances 0.19-0.27, each within its seed's radius (the tightest, seed 4:
+  0.24 against 0.26).
 * ``linearization_smooth.trained_rate.<activation>.twin_fast_rate`` — m^{-2} (far), on the
-  claim's own measurements (the sweep is shared). No near twin is possible for this claim: it
-  is loose by about half a power of m (fitted ≈ -1 against the claimed -1/2), so every exponent
-  within 0.1 (or three half-widths of the interval) of -1/2 is *true*; the claims this ladder
-  rejects are those below the interval's lower end (reported as the rejection edge, ≈ -1.3).
+  claim's own measurements.
 
 Worst-case search space (why it contains the worst case)
 --------------------------------------------------------
@@ -94,12 +120,13 @@ import pytest
 import sympy as sp
 
 from ntkproof import Box, Fixed, Product, Twin, claim
-from ntkproof.derivation import Derivation, Hypothesis, chain
+from ntkproof.derivation import Derivation, Hypothesis, Step, chain
 from ntkproof.nn.activations import SMOOTH_ACTIVATIONS
 from ntkproof.nn.data import digits, sphere_teacher
 from ntkproof.nn.networks import TwoLayer
 from ntkproof.nn.training import gradient_descent, max_learning_rate
 from ntkproof.theory.smoothness import smoothness_constant
+from ntkproof.theory.taylor import GENERIC_SIGMA, taylor_remainder_goal
 
 SOURCE = "Telgarsky, DLT notes (2021-10-27), §4.1, Prop. 4.1"
 STATEMENT = (r"|f(x;W)-f(x;V)-\langle\nabla f(x;V),W-V\rangle| \le "
@@ -113,7 +140,7 @@ def _beta(activation: str) -> float:
     return smoothness_constant(activation).value
 
 
-# -- the statement and its derivation at m = 2, d = 2 --------------------------------------
+# -- the statement and its derivation, for all m and d -----------------------------------
 
 m_, d_ = sp.symbols("m d", integer=True, positive=True)
 j_, k_ = sp.symbols("j k", integer=True, positive=True)
@@ -121,6 +148,9 @@ beta_ = sp.Symbol("beta", nonnegative=True)
 sigma_ = sp.Function("sigma", real=True)            # generic σ (real-valued)
 a_, w_, v_, x_ = (sp.Function(name, real=True) for name in ("a", "w", "v", "x"))
 z_ = sp.Symbol("z", real=True)
+r_, s_ = sp.symbols("r s", real=True)               # the Taylor bound's r, s
+#: The name of the declared Taylor hypothesis.
+TAYLOR = "Taylor bound (taylor_remainder.derivation)"
 
 
 def dsigma(s: sp.Expr) -> sp.Expr:
@@ -128,95 +158,129 @@ def dsigma(s: sp.Expr) -> sp.Expr:
     return sp.Subs(sp.Derivative(sigma_(z_), z_), z_, s)
 
 
+def _pre(u) -> sp.Expr:
+    """u_jᵀx = Σ_k u(j, k) x(k) for the row j of a weight matrix u (w or v)."""
+    return sp.Sum(u(j_, k_) * x_(k_), (k_, 1, d_))
+
+
+def _step() -> sp.Expr:
+    """t_j = (w_j - v_j)ᵀx = Σ_k (w(j, k) - v(j, k)) x(k)."""
+    return sp.Sum((w_(j_, k_) - v_(j_, k_)) * x_(k_), (k_, 1, d_))
+
+
+def _by(hypothesis: str | int) -> dict:
+    """Step options: closed by a declared hypothesis (a name) or an earlier step (its index)."""
+    return {"method": "hypothesis", "hypothesis": hypothesis}
+
+
 def prop_4_1_goal() -> sp.Rel:
     """Prop. 4.1 as a sympy relation, for all m, d: f(x;W) = m^{-1/2} Σ_j a(j) σ(Σ_k w(j,k)x(k))."""
-    pre_w = sp.Sum(w_(j_, k_) * x_(k_), (k_, 1, d_))
-    pre_v = sp.Sum(v_(j_, k_) * x_(k_), (k_, 1, d_))
-    f_w = sp.Sum(a_(j_) * sigma_(pre_w), (j_, 1, m_)) / sp.sqrt(m_)
-    f_v = sp.Sum(a_(j_) * sigma_(pre_v), (j_, 1, m_)) / sp.sqrt(m_)
-    inner = sp.Sum(a_(j_) * dsigma(pre_v) * sp.Sum((w_(j_, k_) - v_(j_, k_)) * x_(k_), (k_, 1, d_)),
-                   (j_, 1, m_)) / sp.sqrt(m_)
+    f_w = sp.Sum(a_(j_) * sigma_(_pre(w_)), (j_, 1, m_)) / sp.sqrt(m_)
+    f_v = sp.Sum(a_(j_) * sigma_(_pre(v_)), (j_, 1, m_)) / sp.sqrt(m_)
+    inner = sp.Sum(a_(j_) * dsigma(_pre(v_)) * _step(), (j_, 1, m_)) / sp.sqrt(m_)
     frob = sp.Sum((w_(j_, k_) - v_(j_, k_)) ** 2, (k_, 1, d_), (j_, 1, m_))
     return sp.Le(sp.Abs(f_w - f_v - inner), beta_ / (2 * sp.sqrt(m_)) * frob, evaluate=False)
 
 
-def _hat(i: int, r: sp.Expr) -> sp.Expr:
-    """1 at r = i, 0 at the other index of {1, 2} (witnesses without Piecewise)."""
-    return 2 - r if i == 1 else r - 1
+def _taylor_hypothesis() -> Hypothesis:
+    """|σ(r) - σ(s) - σ'(s)(r - s)| <= (β/2)(r - s)² for all real r, s: the statement of
+    ``taylor_remainder.derivation`` (PROVED in theorems/test_taylor_remainder.py), taken from
+    :func:`taylor_remainder_goal` with its σ renamed to this file's real-valued σ and σ'(s)
+    written as σ'(z) at z = s (the form the goal uses at a pre-activation)."""
+    lhs, rel, rhs = taylor_remainder_goal(None)
+    lhs = lhs.replace(GENERIC_SIGMA, sigma_).xreplace(
+        {sp.Derivative(sigma_(s_), s_): dsigma(s_)})
+    return Hypothesis(TAYLOR, lhs, rel, rhs, bound=(r_, s_))
 
 
 def prop_4_1_derivation() -> Derivation:
-    """Prop. 4.1 at the instance m = 2, d = 2 (generic σ with |σ''| <= β): the sums written
-    out as a-weighted per-neuron Taylor remainders, the triangle inequality, Taylor per
-    neuron, |a_j| <= 1, Lagrange's identity (Cauchy–Schwarz), ||x||² <= 1, and the
-    Frobenius norm's sum written out."""
-    goal, inst = prop_4_1_goal(), {m_: 2, d_: 2}
-    lhs, rhs = goal.lhs.subs(inst), goal.rhs.subs(inst)
-    idx = (1, 2)
-    s = [v_(i, 1) * x_(1) + v_(i, 2) * x_(2) for i in idx]                 # v_jᵀx
-    u = [[w_(i, k) - v_(i, k) for k in idx] for i in idx]                  # rows of W - V
-    t = [u[i][0] * x_(1) + u[i][1] * x_(2) for i in range(2)]              # (w_j - v_j)ᵀx
-    rem = [sigma_(s[i] + t[i]) - sigma_(s[i]) - dsigma(s[i]) * t[i] for i in range(2)]
-    taylor = [beta_ / 2 * t[i] ** 2 for i in range(2)]
-    a1, a2 = a_(1), a_(2)
-    nx2 = x_(1) ** 2 + x_(2) ** 2
-    norms = [u[i][0] ** 2 + u[i][1] ** 2 for i in range(2)]
-    lagrange = [(u[i][0] * x_(2) - u[i][1] * x_(1)) ** 2 for i in range(2)]
-    c, r2 = beta_ / (2 * sp.sqrt(2)), sp.sqrt(2)
-    steps = chain(
-        lhs,
-        ("==", sp.Abs(a1 * rem[0] + a2 * rem[1]) / r2,
-         "the sums over j, k in {1, 2} written out: f(W) - f(V) - <∇f(V), W - V> is the "
-         "a-weighted sum of the per-neuron Taylor remainders"),
-        ("<=", (sp.Abs(a1) * sp.Abs(rem[0]) + sp.Abs(a2) * sp.Abs(rem[1])) / r2,
-         "triangle inequality", {"method": "rule", "rule": "sum_triangle"}),
-        ("<=", (sp.Abs(a1) * taylor[0] + sp.Abs(a2) * sp.Abs(rem[1])) / r2,
-         "Taylor bound, neuron 1", {"method": "hypothesis", "hypothesis": "taylor, j = 1"}),
-        ("<=", (sp.Abs(a1) * taylor[0] + sp.Abs(a2) * taylor[1]) / r2,
-         "Taylor bound, neuron 2", {"method": "hypothesis", "hypothesis": "taylor, j = 2"}),
-        ("<=", (taylor[0] + sp.Abs(a2) * taylor[1]) / r2, "|a_1| <= 1",
-         {"method": "hypothesis", "hypothesis": "|a_1| <= 1"}),
-        ("<=", (taylor[0] + taylor[1]) / r2, "|a_2| <= 1",
-         {"method": "hypothesis", "hypothesis": "|a_2| <= 1"}),
-        ("==", c * (norms[0] + norms[1]) * nx2 - c * (lagrange[0] + lagrange[1]),
-         "Lagrange's identity: (uᵀx)² = ||u||²||x||² - (u_1x_2 - u_2x_1)²"),
-        ("<=", c * (norms[0] + norms[1]) * nx2, "Cauchy–Schwarz: drop the squares (β >= 0)",
-         {"method": "nonnegative"}),
-        ("<=", c * (norms[0] + norms[1]), "||x||² <= 1",
-         {"method": "hypothesis", "hypothesis": "||x|| <= 1"}),
-        ("==", rhs, "the Frobenius norm's sum written out"),
-    )
-    hyps = (Hypothesis("|a_1| <= 1", sp.Abs(a1), "<=", 1),
-            Hypothesis("|a_2| <= 1", sp.Abs(a2), "<=", 1),
-            Hypothesis("taylor, j = 1", sp.Abs(rem[0]), "<=", taylor[0]),
-            Hypothesis("taylor, j = 2", sp.Abs(rem[1]), "<=", taylor[1]),
-            Hypothesis("||x|| <= 1", nx2, "<=", 1))
-    # witnesses: σ with |σ''| <= β, and the index functions as random numbers of the domain
-    p, q = sp.symbols("p q", integer=True)
-    vals = {name: sp.symbols(f"{name}1 {name}2", real=True) for name in ("a", "x")}
-    mats = {name: {(i, k): sp.Symbol(f"{name}{i}{k}", real=True) for i in idx for k in idx}
-            for name in ("w", "v")}
+    """Prop. 4.1 for all m and d (generic σ with |σ''| <= β), with R_j = σ(w_jᵀx) - σ(v_jᵀx)
+    - σ'(v_jᵀx) t_j and t_j = (w_j - v_j)ᵀx = Σ_k (w(j,k) - v(j,k)) x(k):
 
-    def table(entries):
-        return sp.Lambda((p, q), sum(val * _hat(i, p) * _hat(k, q)
-                                     for (i, k), val in entries.items()))
+    * lemma (step 1): t_j = w_jᵀx - v_jᵀx (linearity of the sum over k; sympy);
+    * per-neuron lemma (steps 2-7, j symbolic): |a_j||R_j| = |a_j||σ(w_jᵀx) - σ(v_jᵀx) -
+      σ'(v_jᵀx)(w_jᵀx - v_jᵀx)| (step 1) <= |a_j| β(w_jᵀx - v_jᵀx)²/2 (Taylor, the bound
+      hypothesis matched at r = w_jᵀx, s = v_jᵀx) = |a_j| β t_j²/2 (step 1) <= β t_j²/2
+      (|a_j| <= 1) <= (β/2) ||w_j - v_j||² ||x||² (Cauchy–Schwarz) <= (β/2) ||w_j - v_j||²
+      (||x|| <= 1); step 8 composes them (transitivity);
+    * lemma (step 9): Σ_j a_j R_j = √m (f(x;W) - f(x;V) - <∇f(x;V), W - V>) (linearity of
+      the sums over j; sympy);
+    * the chain (steps 10-13): the left side = |Σ_j a_j R_j|/√m (step 9) <= Σ_j |a_j||R_j|/√m
+      (triangle inequality) <= Σ_j (β/2)||w_j - v_j||²/√m (step 8, summed over j: monotone
+      in the summand) = β/(2√m) ||W - V||_F² (the Frobenius norm is the double sum).
+
+    Declared hypotheses: the Taylor bound (for all r, s); |a_j| <= 1 and the per-neuron
+    Cauchy–Schwarz (Σ_k u_k x_k)² <= Σ_k u_k² Σ_k x_k² (u = w_j - v_j), each a family in the
+    symbolic j and d (Cauchy–Schwarz in symbolic d needs Lagrange's identity as a double sum
+    with its summation order swapped, which sympy's closers do not do); ||x||² = Σ_k x_k² <= 1;
+    and the triangle inequality for the sum of m terms, |Σ_j a_j R_j| <= Σ_j |a_j R_j|
+    (induction on m from |y + y'| <= |y| + |y'|): the library's ``sum_triangle`` rule
+    expands a sum with a fixed number of terms, and this one has m.
+    """
+    goal = prop_4_1_goal()
+    pw, pv, t = _pre(w_), _pre(v_), _step()
+    rem = sigma_(pw) - sigma_(pv) - dsigma(pv) * t                 # R_j
+    rem_r = sigma_(pw) - sigma_(pv) - dsigma(pv) * (pw - pv)       # R_j with t_j = pw - pv
+    u2 = sp.Sum((w_(j_, k_) - v_(j_, k_)) ** 2, (k_, 1, d_))        # ||w_j - v_j||²
+    x2 = sp.Sum(x_(k_) ** 2, (k_, 1, d_))                          # ||x||²
+    abs_a, half = sp.Abs(a_(j_)), beta_ / 2
+    total = sp.Sum(a_(j_) * rem, (j_, 1, m_))                      # Σ_j a_j R_j
+    sums = [sp.Sum(a_(j_) * e, (j_, 1, m_)) for e in (sigma_(pw), sigma_(pv), dsigma(pv) * t)]
+    root = sp.sqrt(m_)
+    steps = (
+        Step(t, "==", pw - pv, "lemma: t_j = (w_j - v_j)ᵀx = w_jᵀx - v_jᵀx (linearity of the "
+                               "sum over k)"),
+        *chain(abs_a * sp.Abs(rem),
+               ("==", abs_a * sp.Abs(rem_r), "t_j = w_jᵀx - v_jᵀx (step 1)", _by(1)),
+               ("<=", abs_a * half * (pw - pv) ** 2,
+                "Taylor bound at r = w_jᵀx, s = v_jᵀx (the claim taylor_remainder.derivation)",
+                _by(TAYLOR)),
+               ("==", abs_a * half * t ** 2, "w_jᵀx - v_jᵀx = t_j (step 1)", _by(1)),
+               ("<=", half * t ** 2, "|a_j| <= 1", _by("|a_j| <= 1")),
+               ("<=", half * u2 * x2, "Cauchy–Schwarz: ((w_j - v_j)ᵀx)² <= ||w_j - v_j||²||x||²",
+                _by("Cauchy–Schwarz")),
+               ("<=", half * u2, "||x||² <= 1", _by("||x|| <= 1"))),
+        Step(abs_a * sp.Abs(rem), "<=", half * u2,
+             "per-neuron lemma: |a_j||R_j| <= (β/2)||w_j - v_j||² (steps 2-7)",
+             method="transitive", uses=(2, 3, 4, 5, 6, 7)),
+        Step(total, "==", sums[0] - sums[1] - sums[2],
+             "lemma: Σ_j a_j R_j = √m (f(x;W) - f(x;V) - <∇f(x;V), W - V>) (linearity of the "
+             "sums over j)"),
+        *chain(goal.lhs,
+               ("==", sp.Abs(total) / root, "the sums over j combined (step 9)", _by(9)),
+               ("<=", sp.Sum(abs_a * sp.Abs(rem), (j_, 1, m_)) / root,
+                "triangle inequality for the sum of m terms", _by("triangle inequality")),
+               ("<=", sp.Sum(half * u2, (j_, 1, m_)) / root,
+                "the per-neuron lemma (step 8), summed over j", _by(8)),
+               ("==", goal.rhs, "Σ_j ||w_j - v_j||² = ||W - V||_F² (the double sum)")),
+    )
+    hyps = (_taylor_hypothesis(),
+            Hypothesis("|a_j| <= 1", abs_a, "<=", 1),
+            Hypothesis("Cauchy–Schwarz", t ** 2, "<=", u2 * x2),
+            Hypothesis("||x|| <= 1", x2, "<=", 1),
+            Hypothesis("triangle inequality", sp.Abs(total), "<=",
+                       sp.Sum(sp.Abs(a_(j_) * rem), (j_, 1, m_))))
+    # witnesses: σ with |σ''| <= β; a, x, w, v as functions of the integer indices, with
+    # random amplitudes and phases (|a_j| <= 1, and ||x||² <= 1 through the 1/√d)
+    p, q = sp.symbols("p q", integer=True)
+    c_a, c_x, c_w, c_v = sp.symbols("c_a c_x c_w c_v", real=True)
+    ph_a, ph_x, ph_w, ph_v = sp.symbols("phi_a phi_x phi_w phi_v", real=True)
     witnesses = {sigma_: [sp.Lambda(z_, beta_ * sp.sin(z_)), sp.Lambda(z_, beta_ * sp.cos(z_) / 2),
                           sp.Lambda(z_, beta_ * z_**2 / 2)],
-                 a_: [sp.Lambda(p, vals["a"][0] * _hat(1, p) + vals["a"][1] * _hat(2, p))],
-                 x_: [sp.Lambda(p, vals["x"][0] * _hat(1, p) + vals["x"][1] * _hat(2, p))],
-                 w_: [table(mats["w"])], v_: [table(mats["v"])]}
-    dom = {beta_: (0.0, 2.0)}
-    dom.update({sym: (-1.0, 1.0) for sym in vals["a"]})
-    dom.update({sym: (-0.7, 0.7) for sym in vals["x"]})              # ||x||² <= 0.98
-    dom.update({sym: (-2.0, 2.0) for e in mats.values() for sym in e.values()})
+                 a_: [sp.Lambda(p, c_a * sp.cos(2 * p + ph_a))],
+                 x_: [sp.Lambda(p, c_x * sp.sin(3 * p + ph_x) / sp.sqrt(d_))],
+                 w_: [sp.Lambda((p, q), c_w * sp.sin(p + 2 * q + ph_w))],
+                 v_: [sp.Lambda((p, q), c_v * sp.cos(2 * p - q + ph_v))]}
+    dom = {beta_: (0.0, 2.0), m_: (1, 6), d_: (1, 4), j_: (1, 6),
+           c_a: (-1.0, 1.0), c_x: (-1.0, 1.0), c_w: (-2.0, 2.0), c_v: (-2.0, 2.0)}
+    dom.update({ph: (0.0, 3.0) for ph in (ph_a, ph_x, ph_w, ph_v)})
     return Derivation("Prop. 4.1: the linearisation error of a smooth two-layer network, "
-                      "generic σ with |σ''| <= β, at m = 2, d = 2", steps,
-                      goal=sp.Le(lhs, rhs, evaluate=False), instance=inst, hypotheses=hyps,
-                      witnesses=witnesses, domain=dom)
+                      "generic σ with |σ''| <= β, for all m and d", steps, goal=goal,
+                      hypotheses=hyps, witnesses=witnesses, domain=dom)
 
 
 @claim("linearization_smooth.derivation", kind="derivation",
-       title="Prop. 4.1 for a generic β-smooth σ, derived at m = 2, d = 2",
+       title="Prop. 4.1 for a generic β-smooth σ, derived for all m and d",
        statement=STATEMENT, source=SOURCE + " (proof: Taylor per neuron, Cauchy–Schwarz)",
        goal=prop_4_1_goal())
 def test_prop_4_1_derivation(ntk):
@@ -344,6 +408,13 @@ def test_linearization_smooth(ntk, activation, factor=1.0, trained_cases=True):
 
 # -- rate at trained weights ------------------------------------------------------------
 
+#: The near twin's exponent per budget: just below the rejection edge (the interval's lower
+#: end) of every run seed checked, and within three half-widths of the fitted exponent on
+#: each (see the module docstring). The longer ladder at standard narrows the interval, so
+#: its twin sits closer.
+NEAR_RATE = {"quick": -1.45, "standard": -1.25}
+
+
 def _trained_rate(ntk, activation: str, claimed: float) -> None:
     ratios: list[float] = []    # the claim's runs (its twins reuse the sweep and train nothing)
 
@@ -372,9 +443,16 @@ def _trained_rate(ntk, activation: str, claimed: float) -> None:
 @claim("linearization_smooth.trained_rate.{activation}", kind="rate",
        title="Prop. 4.1 at GD-trained weights: the error decays at least like m^{-1/2} ({activation})",
        statement=r"|f(x;W_T)-f_0(x;W_T)| = O(m^{-1/2})", source=SOURCE,
-       twins=[Twin("twin_fast_rate",
+       twins=[Twin("twin_near_rate",
+                   title="twin: the trained linearisation error decays like m^{-1.45} "
+                         "(m^{-1.25} at standard) ({activation})",
+                   statement=r"|f-f_0| = O(m^{p}),\ p = -1.45\ (\mathrm{quick}),\ "
+                             r"-1.25\ (\mathrm{standard})", claimed=NEAR_RATE),
+              Twin("twin_fast_rate",
                    title="twin: the trained linearisation error decays like m^{-2} ({activation})",
                    statement=r"|f-f_0| = O(m^{-2})", claimed=-2.0)])
 @pytest.mark.parametrize("activation", RATE_ACTIVATIONS)
 def test_trained_rate(ntk, activation, claimed=-0.5):
+    if isinstance(claimed, dict):       # an exponent per budget (the near twin)
+        claimed = ntk.pick(**claimed)
     _trained_rate(ntk, activation, claimed)
