@@ -189,6 +189,8 @@ def test_gated_network_derivatives_against_finite_differences():
 
 @pytest.mark.parametrize("spec", ["torch", "mpmath"])
 def test_gated_edge_on_other_backends(spec):
+    if spec == "torch":
+        pytest.importorskip("torch")
     X, s = _cube(3)
     b = get_backend(spec)
     net = _gated(backend=b)
