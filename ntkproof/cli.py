@@ -311,7 +311,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
           f"(budget {args.budget}, seed {args.seed}) -> {out}/", flush=True)
     env_before = _share_cores(args.jobs) if args.jobs > 1 else {}
     try:
-        code = invoke.run(pargs)
+        code = invoke.run(pargs, theorems=d)
     finally:
         _restore_env(env_before)
     report_path = out / "report.json"

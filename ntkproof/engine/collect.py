@@ -10,6 +10,7 @@ the engine can run a claim where pytest does not run: from a notebook
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import itertools
 import sys
@@ -46,15 +47,22 @@ class ClaimCall:
 
 
 def load_theorem_file(path: str | Path) -> Any:
-    """Import a theorem file by path (under a module name of its own)."""
+    """Import a theorem file by path, under a module name of its own (its folder's path
+    in it, so two folders' ``theorems/test_toy.py`` never share a module). A file
+    imported before is imported again when it changed since (a notebook that edits a
+    theorem file and verifies again runs the new code)."""
     p = Path(path).resolve()
-    name = f"ntkproof_theorems.{p.parent.name}.{p.stem}"
-    if name in sys.modules:
-        return sys.modules[name]
+    digest = hashlib.sha1(str(p).encode()).hexdigest()[:10]
+    name = f"ntkproof_theorems.{p.parent.name}_{digest}.{p.stem}"
+    stamp = p.stat().st_mtime_ns if p.exists() else None
+    cached = sys.modules.get(name)
+    if cached is not None and getattr(cached, "__ntkproof_stamp__", None) == stamp:
+        return cached
     spec = importlib.util.spec_from_file_location(name, p)
     if spec is None or spec.loader is None:
         raise InvalidArgument(f"{p} is not a Python file that can be imported")
     module = importlib.util.module_from_spec(spec)
+    module.__ntkproof_stamp__ = stamp  # type: ignore[attr-defined]
     sys.modules[name] = module
     try:
         spec.loader.exec_module(module)

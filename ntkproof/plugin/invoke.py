@@ -8,6 +8,7 @@ import contextlib
 import io
 import json
 import signal
+import sys
 import tempfile
 from collections.abc import Sequence
 from importlib import metadata
@@ -38,7 +39,7 @@ def collect(theorems: Path, selectors: Sequence[str] = ()) -> list[dict[str, Any
         out = Path(tmp) / "claims.json"
         sel = [a for s in selectors for a in ("--ntk-select", s)]
         captured = io.StringIO()
-        with contextlib.redirect_stdout(captured):
+        with contextlib.redirect_stdout(captured), _fresh_imports([theorems]):
             code = pytest.main([str(theorems), "--collect-only", "-qq", "-p", "no:cacheprovider",
                                 "--import-mode=importlib", f"--ntk-list={out}", *sel,
                                 *plugin_args()], plugins=[])
@@ -48,8 +49,27 @@ def collect(theorems: Path, selectors: Sequence[str] = ()) -> list[dict[str, Any
         return list(json.loads(out.read_text()))
 
 
-def run(pargs: list[str]) -> int:
-    """``pytest.main(pargs)`` with SIGTERM handled like Ctrl-C.
+@contextlib.contextmanager
+def _fresh_imports(roots: Sequence[str | Path]) -> Any:
+    """Forget, after the run, the modules it imported from files under ``roots`` (the
+    theorem folder). pytest's importlib mode reuses a module already in
+    ``sys.modules`` under the same name, so without this a second run in the same
+    process (a notebook, a test) would run a stale or another folder's
+    ``theorems/test_x.py``."""
+    folders = [Path(r).resolve() for r in roots]
+    before = set(sys.modules)
+    try:
+        yield
+    finally:
+        for name in set(sys.modules) - before:
+            file = getattr(sys.modules.get(name), "__file__", None)
+            if file and any(Path(file).resolve().is_relative_to(f) for f in folders):
+                del sys.modules[name]
+
+
+def run(pargs: list[str], theorems: str | Path | None = None) -> int:
+    """``pytest.main(pargs)`` with SIGTERM handled like Ctrl-C; the modules imported
+    from the folder ``theorems`` are forgotten afterwards (:func:`_fresh_imports`).
 
     A terminated run (a CI time limit, ``kill``) then ends the way an interrupted
     one does: pytest stops its xdist workers and the plugin writes the partial
@@ -59,11 +79,12 @@ def run(pargs: list[str]) -> int:
     def interrupt(signum: int, frame: Any) -> None:
         raise KeyboardInterrupt(f"ntkproof verify received signal {signum}")
 
-    try:
-        previous = signal.signal(signal.SIGTERM, interrupt)
-    except ValueError:  # not the main thread: leave signals alone
-        return int(pytest.main(pargs, plugins=[]))
-    try:
-        return int(pytest.main(pargs, plugins=[]))
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+    with _fresh_imports([theorems] if theorems is not None else []):
+        try:
+            previous = signal.signal(signal.SIGTERM, interrupt)
+        except ValueError:  # not the main thread: leave signals alone
+            return int(pytest.main(pargs, plugins=[]))
+        try:
+            return int(pytest.main(pargs, plugins=[]))
+        finally:
+            signal.signal(signal.SIGTERM, previous)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -105,6 +106,36 @@ def test_verify_from_python_matches_the_cli(declared, capsys):
     assert (declared / "py" / "report.html").exists()
     with pytest.raises(InvalidArgument, match="selector 'toy.cosin' matches no claim"):
         ntkproof.verify("toy.cosin", theorems="theorems")
+
+
+SAME_NAME = '''
+from ntkproof import Box, claim
+
+
+@claim("same.cosine", kind="bound", title="1 - cos x <= x^2/c", statement="s", source="s",
+       known_sup=1.0)
+def test_cosine(ntk):
+    ntk.bound(lambda b, x: (1 - b.cos(x), x * x / {c}, 1 + b.abs(b.cos(x))), Box(x=(-3.0, 3.0)))
+'''
+
+
+def test_runs_in_one_process_run_the_files_they_name(tmp_path, monkeypatch, capsys):
+    """Two folders' theorems/test_same.py (one true, one false), then an edited file:
+    each run, CLI or Python, runs the file it names as it is now, never a module an
+    earlier run of the same process imported under the same name."""
+    for name, c in (("true", 2.0), ("false", 2.5)):
+        (tmp_path / name / "theorems").mkdir(parents=True)
+        (tmp_path / name / "theorems" / "test_same.py").write_text(SAME_NAME.format(c=c))
+    for name, code in (("true", 0), ("false", 1), ("true", 0)):
+        monkeypatch.chdir(tmp_path / name)
+        assert main(["verify", "--out", "out"]) == code, name
+        assert ntkproof.verify(theorems="theorems").passed is (code == 0), name
+    edited = tmp_path / "true" / "theorems" / "test_same.py"
+    edited.write_text(SAME_NAME.format(c=2.5))
+    stat = edited.stat()
+    os.utime(edited, ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))  # a coarse clock
+    assert main(["verify", "--out", "edited"]) == 1
+    assert not ntkproof.verify(theorems="theorems").passed
 
 
 def test_a_twin_override_the_body_does_not_take_is_an_error_at_decoration():
