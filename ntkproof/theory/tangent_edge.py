@@ -18,15 +18,19 @@ tangent kernel. For a two-layer network with ``w_j ~ N(0, I_d)`` and ``a_j² = 1
 E[y y' Θ(x, x')]``; on the hypercube ``{±1}^d/√d`` with ``y = χ_S`` that is the Walsh
 eigenvalue ``λ_{|S|}(d)`` of Θ (:func:`expected_edge_squared`, exact in mpmath).
 
-Edge bound (the form of Malach et al.'s Theorem 1 derived in ``theorems/test_malach.py``)
-----------------------------------------------------------------------------------------
-GD on ``L(θ) = E_D ½(f(θ, x) - y)²`` from an unbiased ``θ0`` (``f(θ0, ·) ≡ 0``), step
-``η``, ``T`` steps, ``G >= max_{t<T} ||∇L(θ_t)||``, final loss ``ε = L(θ_T)``; for the
-two-layer network trained in W (``|a_j| = 1``, ``||x|| <= 1``, ``β = sup|σ''|``), every
-Hessian of ``u(θ) = E_D[y f(θ, x)]`` has norm at most ``β/√m``, and
+Edge bound (the forms of Malach et al.'s Theorems 1 and 2 derived in ``theorems/test_malach.py``)
+-------------------------------------------------------------------------------------------------
+GD on ``L(θ) = E_D ½(f(θ, x) - y)²`` from ``θ0``, step ``η``, ``T`` steps,
+``G >= max_{t<T} ||∇L(θ_t)||``, final loss ``ε = L(θ_T)``; for the two-layer network
+trained in W (``|a_j| = 1``, ``||x|| <= 1``, ``β = sup|σ''|``), every Hessian of
+``u(θ) = E_D[y f(θ, x)]`` has norm at most ``β/√m``, and with ``u_0 = u(θ0)``
 
-.. math:: γ(θ_0) \ge \frac{1 - 2ε}{2ηTG} - \frac{β\,ηTG}{2\sqrt m}
+.. math:: γ(θ_0) \ge \frac{1 - 2ε - 2u_0}{2ηTG} - \frac{β\,ηTG}{2\sqrt m}
           \qquad (:func:`edge_bound`).
+
+From an unbiased ``θ0`` (``f(θ0, ·) ≡ 0``, so ``u_0 = 0``) this is the form of Theorem 1;
+from any other ``θ0`` (a plain random draw) it is the form of Theorem 2, with the
+init's own correlation ``u_0`` with the labels.
 
 :func:`descent_trace` runs the GD and records ``ε``, ``||∇L(θ_t)||``, ``||θ_t - θ0||``
 and ``u(θ_t)`` at every step, so every prefix of one run is a case of the bound.
@@ -157,21 +161,31 @@ def expected_edge_squared(activation: str, k: int, d: int) -> float:
         return float(value)
 
 
-def edge_bound(eps: Any, eta: Any, T: Any, G: Any, beta: float, m: int) -> Any:
-    r"""The edge bound ``(1 - 2ε)/(2ηTG) - βηTG/(2√m)`` (module docstring; elementwise).
+def edge_bound(eps: Any, eta: Any, T: Any, G: Any, beta: float, m: int, *,
+               u0: Any = 0.0) -> Any:
+    r"""The edge bound ``(1 - 2ε - 2u0)/(2ηTG) - βηTG/(2√m)`` (module docstring;
+    elementwise).
 
     ``eps`` the final loss ``E_D ½(f - y)²``, ``eta`` the step, ``T`` the number of
     steps, ``G`` the largest gradient norm of the run, ``beta = sup|σ''|``, ``m`` the
-    width. As ``m → ∞`` it is the lazy form ``(1 - 2ε)/(2ηTG)``; at ``ε = 1/2`` (no
-    progress) it is ``-βηTG/(2√m) <= 0``.
+    width, ``u0 = E_D[y f(θ0, x)]`` the initial network's correlation with the labels
+    (0, the default, at an unbiased init: Theorem 1's form; a biased init's measured
+    value: Theorem 2's form). As ``m → ∞`` it is the lazy form ``(1 - 2ε - 2u0)/(2ηTG)``;
+    at ``ε = 1/2 - u0`` it is ``-βηTG/(2√m) <= 0``.
 
     >>> float(edge_bound(0.25, 0.5, 2, 1.0, 0.0, 4))  # (1/2) / 2
     0.25
+    >>> float(edge_bound(0.25, 0.5, 2, 1.0, 0.0, 4, u0=0.125))  # (1/2 - 1/4) / 2
+    0.125
     """
     P = np.asarray(eta, dtype=float) * np.asarray(T, dtype=float) * np.asarray(G, dtype=float)
     if np.any(P <= 0):
         raise InvalidArgument("eta, T and G must be positive (ηTG > 0)")
-    return (1 - 2 * np.asarray(eps, dtype=float)) / (2 * P) - beta * P / (2 * np.sqrt(m))
+    u = np.asarray(u0, dtype=float)
+    if not np.all(np.isfinite(u)):
+        raise InvalidArgument(f"u0 (the initial correlation E_D[y f(θ0, x)]) must be finite, "
+                              f"got {u0!r}")
+    return (1 - 2 * np.asarray(eps, dtype=float) - 2 * u) / (2 * P) - beta * P / (2 * np.sqrt(m))
 
 
 @dataclass(frozen=True)

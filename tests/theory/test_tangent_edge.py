@@ -153,6 +153,74 @@ def test_edge_bound_holds_on_every_prefix(seed):
     assert edge_bound(tr.losses[1], 0.01, 1, tr.grad_norms[0], TANH_BETA, 32) / gamma > 0.98
 
 
+def test_edge_bound_with_u0_by_hand():
+    # ηTG = 0.5·4·0.5 = 1: (1 - 0.2 + 0.4)/2 - 0.8·1/(2·4) = 0.6 - 0.1
+    assert edge_bound(0.1, 0.5, 4, 0.5, 0.8, 16, u0=-0.2) == pytest.approx(0.5, rel=1e-14)
+    # ηTG = 1: (1 - 0.6 - 0.3)/2
+    assert edge_bound(0.3, 0.25, 2, 2.0, 0.0, 9, u0=0.15) == pytest.approx(0.05, rel=1e-13)
+    # elementwise: ηTG = 1, 2; (1 - 0.2 - 0.2)/2 and (1 - 0.4 + 0.2)/4
+    assert np.allclose(edge_bound([0.1, 0.2], 1.0, [1, 2], 1.0, 0.0, 4, u0=[0.1, -0.1]),
+                       [0.3, 0.2], rtol=1e-14)
+    # at ε = 1/2 - u0 only the Hessian term is left: -βηTG/(2√m) = -0.7·6/8
+    assert edge_bound(0.25, 1.0, 3, 2.0, 0.7, 16, u0=0.25) == pytest.approx(-0.7 * 6 / 8)
+    for bad in (float("nan"), float("inf"), [0.0, float("-inf")]):
+        with pytest.raises(InvalidArgument):
+            edge_bound(0.1, 1.0, 1, 1.0, 0.5, 4, u0=bad)
+
+
+def test_edge_bound_u0_zero_is_theorem_1():
+    # (1 - 2ε)/(2ηTG) - βηTG/(2√m) by hand: 0.6/6 - 0.6·3/10 = 0.1 - 0.18
+    assert edge_bound(0.2, 0.5, 3, 2.0, 0.6, 25, u0=0.0) == pytest.approx(-0.08, rel=1e-13)
+    eps, T, G = np.array([0.4, 0.1, 0.02]), np.array([1, 5, 50]), np.array([0.3, 0.5, 0.9])
+    assert np.array_equal(edge_bound(eps, 0.1, T, G, TANH_BETA, 64, u0=0.0),
+                          edge_bound(eps, 0.1, T, G, TANH_BETA, 64))
+
+
+def _biased(seed=0, d=5, n=10, m=32, sign=1.0):
+    """A plain (biased) random TwoLayer and, for sign = -1, its mirror a -> -a."""
+    ds = sphere_teacher(n, 0, d, seed=seed)
+    y = np.where(ds.y_train >= 0, 1.0, -1.0)
+    net = TwoLayer(d, m, "tanh", trained="W", symmetric=False, seed=seed)
+    params = dict(net.params0, a=sign * net.params0["a"])
+    f0 = net.apply(params, ds.x_train)
+    return net, params, ds.x_train, y, float(np.mean(y * f0))
+
+
+def test_mirror_init_flips_u0_and_keeps_the_edge():
+    net, p, X, y, u0 = _biased(3)
+    _, q, _, _, v0 = _biased(3, sign=-1.0)
+    assert abs(u0) > 0.05 and v0 == -u0   # f(θ0) is odd in a, exactly
+    # ∂f/∂w_j = m^{-1/2} a_j σ'(w_j·x) x: the mean gradient flips sign, its norm stays
+    g = net.grads(p, X)["W"]
+    mean = np.mean(y[:, None, None] * g, axis=0)
+    assert tangent_edge(net, q, X, y) == pytest.approx(np.linalg.norm(mean), rel=1e-12)
+    assert tangent_edge(net, p, X, y) == pytest.approx(np.linalg.norm(mean), rel=1e-12)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("sign", [1.0, -1.0])
+def test_edge_bound_with_u0_holds_on_every_prefix_from_biased_inits(seed, sign):
+    net, p, X, y, u0 = _biased(seed, sign=sign)
+    gamma = tangent_edge(net, p, X, y)
+    for lr, steps in ((0.05, 5), (2.0, 60)):
+        tr = descent_trace(net, X, y, lr=lr, steps=steps, params=p)
+        assert tr.correlation[0] == pytest.approx(u0, abs=1e-15)
+        T = np.arange(1, steps + 1)
+        bound = edge_bound(tr.losses[1:], lr, T, tr.max_grad(), TANH_BETA, 32, u0=u0)
+        assert np.all(bound <= gamma * (1 + 1e-12))
+
+
+def test_theorem_1_form_fails_at_a_biased_init_below_loss_one_half():
+    # the mirror of seed 2 starts at loss 0.27 < 1/2 (u0 = 0.58): without u0 the bound is
+    # (1 - 2ε)/(2ηG) > 0 after one tiny step, far above γ; with u0 it holds
+    net, p, X, y, u0 = _biased(2, sign=-1.0)
+    gamma = tangent_edge(net, p, X, y)
+    tr = descent_trace(net, X, y, lr=0.01, steps=1, params=p)
+    assert tr.losses[0] < 0.5 and u0 > 0.5
+    assert edge_bound(tr.losses[1], 0.01, 1, tr.grad_norms[0], TANH_BETA, 32) > 100 * gamma
+    assert edge_bound(tr.losses[1], 0.01, 1, tr.grad_norms[0], TANH_BETA, 32, u0=u0) < gamma
+
+
 def _gated(s0=0.0, b0=1.0, backend=None):
     return GatedNetwork(TwoLayer(3, 6, "relu", trained="both", symmetric=True, seed=2,
                                  backend=backend), b0=b0, s0=s0)
