@@ -24,7 +24,7 @@ What is computed once instead of again (same numbers, less work):
   pass twice per step and the Gram from scratch);
 * **linearised model** ``f_lin(θ) = f_0 + J_0 (θ - θ_0)``: GD on it moves the
   outputs by ``f_{k+1} = f_k - lr K_0 (f_k - y)/n`` with ``K_0 = J_0 J_0ᵀ`` the eNTK
-  Gram at init (theorems.md §3), so the run tracks ``f_k = f_0 - lr K_0 A_k`` with
+  Gram at init (Lee et al. 2019, NeurIPS, eqs. (8)-(9) in discrete time), so the run tracks ``f_k = f_0 - lr K_0 A_k`` with
   ``A_k = Σ_{j<k} (f_j - y)/n`` -- an (S, n, n) product per step instead of a
   Jacobian-vector and a vector-Jacobian product through the network. The parameters
   ``θ_k = θ_0 - lr J_0ᵀ A_k`` (one vector-Jacobian product with the cached θ_0 layer

@@ -1,6 +1,7 @@
 """Smoothness constants β = sup|σ''|: exact, proved, and equal to numeric maxima.
 
-Reference values: research/theorems.md §8 (12 digits).
+Reference values (12 digits) from the closed forms: sigmoid 1/(6√3), tanh 4/(3√3),
+softplus 1/4, SiLU 1/2 (at 0), GELU √(2/π) (at 0), erf 2√2/√(πe) (at 1/√2).
 """
 
 from __future__ import annotations
