@@ -218,23 +218,36 @@ THEOREM_1 = sp.Le((1 - 2 * _eps) / (2 * _P) - _beta * _P / (2 * sp.sqrt(_m)), _g
                   evaluate=False)
 
 
-def theorem_1_derivation() -> Derivation:
-    """The edge bound from four declared facts: with c = E[y f(θ_T, x)] and
-    s = ||θ_T - θ0||, (1 - 2ε) <= 2c (labels ±1), c <= γs + βs²/(2√m) (Taylor at the
-    unbiased θ0), and s <= ηTG (the path), used as γs <= γηTG and s² <= (ηTG)²."""
+_u0 = sp.Symbol("u_0", real=True)
+#: Theorem 2's form: γ(θ0) >= (1 - 2ε - 2u0)/(2ηTG) - βηTG/(2√m), u0 = E[y f(θ0, x)].
+THEOREM_2 = sp.Le((1 - 2 * _eps - 2 * _u0) / (2 * _P) - _beta * _P / (2 * sp.sqrt(_m)), _gamma,
+                  evaluate=False)
+
+
+def edge_bound_derivation(u0: sp.Expr) -> Derivation:
+    """The edge bound from four declared facts, with c = E[y f(θ_T, x)], u0 = E[y f(θ0, x)]
+    (0 at an unbiased init: Theorem 1; the symbol u_0 at a biased one: Theorem 2) and
+    s = ||θ_T - θ0||: ε >= 1/2 - c (labels ±1: 1 - 2ε <= 2c, written so that ε is what
+    is substituted), c <= u0 + γs + βs²/(2√m) (Taylor at θ0), and s <= ηTG (the path),
+    used as γs <= γηTG and s² <= (ηTG)²."""
+    biased = u0 != 0
     tail = _beta * _P / (2 * sp.sqrt(_m))
-    hyps = (Hypothesis("labels ±1", 1 - 2 * _eps, "<=", 2 * _c),
-            Hypothesis("Taylor at θ0", _c, "<=", _gamma * _s + _beta * _s**2 / (2 * sp.sqrt(_m))),
+    taylor = u0 + _gamma * _s + _beta * _s**2 / (2 * sp.sqrt(_m))
+    hyps = (Hypothesis("labels ±1", sp.Rational(1, 2) - _c, "<=", _eps),
+            Hypothesis("Taylor at θ0", _c, "<=", taylor),
             Hypothesis("path, linear term", _gamma * _s, "<=", _gamma * _P),
             Hypothesis("path, square term", _s**2, "<=", _P**2))
+    at_init = ("u(θ0) = u0 (the biased init's own correlation)" if biased
+               else "u(θ0) = 0 (unbiased init)")
     steps = chain(
-        THEOREM_1.lhs,
-        ("<=", _c / _P - tail,
-         "2E[yf] = 1 + E f² - 2ε >= 1 - 2ε for labels ±1 (E[(f - y)²] = E f² - 2E[yf] + 1)",
+        (THEOREM_2 if biased else THEOREM_1).lhs,
+        ("<=", (_c - u0) / _P - tail,
+         "ε = ½E(f - y)² = ½(1 + E f²) - E[yf] >= ½ - c for labels ±1",
          {"method": "hypothesis", "hypothesis": "labels ±1"}),
-        ("<=", (_gamma * _s + _beta * _s**2 / (2 * sp.sqrt(_m))) / _P - tail,
-         "u(θ) = E[y f(θ, x)]: u(θ0) = 0 (unbiased init), ∇u(θ0) = E[y∇f(θ0, x)] has norm "
-         "γ, ||∇²u|| <= β/√m (per-neuron σ'' bound, |a_j| = 1, ||x|| <= 1); Cauchy–Schwarz",
+        ("<=", (taylor - u0) / _P - tail,
+         f"u(θ) = E[y f(θ, x)]: {at_init}, ∇u(θ0) = E[y∇f(θ0, x)] has norm γ, "
+         "||∇²u|| <= β/√m (per-neuron σ'' bound, |a_j| = 1, ||x|| <= 1; it does not use "
+         "the init's symmetry); Cauchy–Schwarz",
          {"method": "hypothesis", "hypothesis": "Taylor at θ0"}),
         ("<=", (_gamma * _P + _beta * _s**2 / (2 * sp.sqrt(_m))) / _P - tail,
          "||θ_T - θ0|| <= Σ_t η||∇L(θ_t)|| <= ηTG (γ >= 0)",
@@ -242,20 +255,26 @@ def theorem_1_derivation() -> Derivation:
         ("<=", (_gamma * _P + _beta * _P**2 / (2 * sp.sqrt(_m))) / _P - tail,
          "the same for the square (s >= 0)",
          {"method": "hypothesis", "hypothesis": "path, square term"}),
-        ("==", _gamma, "the Hessian terms cancel"))
+        ("==", _gamma, "the u0 and Hessian terms cancel" if biased
+         else "the Hessian terms cancel"))
 
     def avoid(p):
         P = p["eta"] * p["T"] * p["G"]
-        return not (1 - 2 * p["epsilon"] <= 2 * p["c"]
-                    and p["c"] <= p["gamma"] * p["s"]
+        return not (0.5 - p["c"] <= p["epsilon"]
+                    and p["c"] <= p.get("u_0", 0.0) + p["gamma"] * p["s"]
                     + p["beta"] * p["s"] ** 2 / (2 * np.sqrt(p["m"]))
                     and p["s"] <= P)
 
     domain = {_eps: (0.0, 0.5), _eta: (0.05, 1.0), _T: (1.0, 10.0), _G: (0.1, 1.0),
               _beta: (0.0, 1.0), _m: (1.0, 100.0), _gamma: (0.0, 1.0), _s: (0.0, 2.0),
-              _c: (0.0, 1.0)}
-    return Derivation("Edge bound after T steps of GD from an unbiased initialisation",
-                      steps, goal=THEOREM_1, hypotheses=hyps, domain=domain, avoid=avoid)
+              _c: (0.0, 1.5)}
+    if biased:
+        domain[_u0] = (-1.0, 1.0)
+    return Derivation("Edge bound after T steps of GD from a random (biased) initialisation"
+                      if biased else
+                      "Edge bound after T steps of GD from an unbiased initialisation",
+                      steps, goal=THEOREM_2 if biased else THEOREM_1, hypotheses=hyps,
+                      domain=domain, avoid=avoid)
 
 
 def theorem_1_runs(ntk) -> list[dict]:
@@ -326,59 +345,10 @@ def test_theorem_1(ntk, factor=1.0):
        statement=sp.latex(THEOREM_1), source=SOURCE + ", Theorem 1 (form derived here)",
        goal=THEOREM_1)
 def test_theorem_1_derivation(ntk):
-    ntk.derivation(theorem_1_derivation())
+    ntk.derivation(edge_bound_derivation(sp.Integer(0)))
 
 
 # -- Theorem 2: the edge bound at a random (biased) initialisation ----------------------
-
-_u0 = sp.Symbol("u_0", real=True)
-#: The claim: γ(θ0) >= (1 - 2ε - 2u0)/(2ηTG) - βηTG/(2√m), u0 = E[y f(θ0, x)].
-THEOREM_2 = sp.Le((1 - 2 * _eps - 2 * _u0) / (2 * _P) - _beta * _P / (2 * sp.sqrt(_m)), _gamma,
-                  evaluate=False)
-
-
-def theorem_2_derivation() -> Derivation:
-    """The edge bound at a biased init from four declared facts: with c = E[y f(θ_T, x)],
-    u0 = E[y f(θ0, x)] and s = ||θ_T - θ0||, ε >= 1/2 - c (labels ±1: Theorem 1's
-    1 - 2ε <= 2c, written so that ε is what is substituted), c <= u0 + γs + βs²/(2√m)
-    (Taylor at θ0, which no longer has u(θ0) = 0), and s <= ηTG (the path)."""
-    tail = _beta * _P / (2 * sp.sqrt(_m))
-    taylor = _u0 + _gamma * _s + _beta * _s**2 / (2 * sp.sqrt(_m))
-    hyps = (Hypothesis("labels ±1", sp.Rational(1, 2) - _c, "<=", _eps),
-            Hypothesis("Taylor at θ0", _c, "<=", taylor),
-            Hypothesis("path, linear term", _gamma * _s, "<=", _gamma * _P),
-            Hypothesis("path, square term", _s**2, "<=", _P**2))
-    steps = chain(
-        THEOREM_2.lhs,
-        ("<=", (_c - _u0) / _P - tail,
-         "ε = ½E(f - y)² = ½(1 + E f²) - E[yf] >= ½ - c for labels ±1",
-         {"method": "hypothesis", "hypothesis": "labels ±1"}),
-        ("<=", (taylor - _u0) / _P - tail,
-         "u(θ) = E[y f(θ, x)]: u(θ0) = u0 (the biased init's own correlation), ∇u(θ0) = "
-         "E[y∇f(θ0, x)] has norm γ, ||∇²u|| <= β/√m (per-neuron σ'' bound, |a_j| = 1, "
-         "||x|| <= 1; it does not use the init's symmetry); Cauchy–Schwarz",
-         {"method": "hypothesis", "hypothesis": "Taylor at θ0"}),
-        ("<=", (_gamma * _P + _beta * _s**2 / (2 * sp.sqrt(_m))) / _P - tail,
-         "||θ_T - θ0|| <= Σ_t η||∇L(θ_t)|| <= ηTG (γ >= 0)",
-         {"method": "hypothesis", "hypothesis": "path, linear term"}),
-        ("<=", (_gamma * _P + _beta * _P**2 / (2 * sp.sqrt(_m))) / _P - tail,
-         "the same for the square (s >= 0)",
-         {"method": "hypothesis", "hypothesis": "path, square term"}),
-        ("==", _gamma, "the u0 and Hessian terms cancel"))
-
-    def avoid(p):
-        P = p["eta"] * p["T"] * p["G"]
-        return not (0.5 - p["c"] <= p["epsilon"]
-                    and p["c"] <= p["u_0"] + p["gamma"] * p["s"]
-                    + p["beta"] * p["s"] ** 2 / (2 * np.sqrt(p["m"]))
-                    and p["s"] <= P)
-
-    domain = {_eps: (0.0, 0.5), _eta: (0.05, 1.0), _T: (1.0, 10.0), _G: (0.1, 1.0),
-              _beta: (0.0, 1.0), _m: (1.0, 100.0), _gamma: (0.0, 1.0), _s: (0.0, 2.0),
-              _c: (0.0, 1.5), _u0: (-1.0, 1.0)}
-    return Derivation("Edge bound after T steps of GD from a random (biased) initialisation",
-                      steps, goal=THEOREM_2, hypotheses=hyps, domain=domain, avoid=avoid)
-
 
 #: The GD runs of the last (backend, inits, sizes) seen: a claim and its twins (run right
 #: after it, in this process) train once.
@@ -465,7 +435,7 @@ def test_theorem_2(ntk, factor=1.0, u0_weight=1.0):
        statement=sp.latex(THEOREM_2), source=SOURCE + ", Theorem 2 (form derived here)",
        goal=THEOREM_2)
 def test_theorem_2_derivation(ntk):
-    ntk.derivation(theorem_2_derivation())
+    ntk.derivation(edge_bound_derivation(_u0))
 
 
 # -- Separation 1: a polynomially small edge --------------------------------------------
