@@ -286,7 +286,7 @@ def _no_xdist(project: Path) -> None:
 def _interrupt(project: Path) -> None:
     from ntkproof.plugin import invoke
 
-    def stop(pargs: list[str]) -> int:
+    def stop(pargs: list[str], theorems: object = None) -> int:
         raise KeyboardInterrupt
     _PATCHES.append((invoke, "run", stop))
 
