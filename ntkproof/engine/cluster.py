@@ -3,9 +3,9 @@
 ``ntkproof verify --dask ADDRESS`` sends each claim (with its declared twins) to a
 worker of a running Dask scheduler (``tcp://host:8786``); ``--dask local:N`` starts a
 ``LocalCluster`` of N single-threaded worker processes. Inside a claim, the points of
-a sweep (width × seed of ``ntk.rate``, seeds of ``ntk.separation``) are submitted to
-the cluster as tasks of their own, so one expensive rate claim spreads over many
-workers (the claim's task secedes while it waits: ``distributed.worker_client``).
+a sweep (width × seed of ``ntk.rate``, seeds of ``ntk.separation``) whose check
+declares ``spread=True`` are submitted to the cluster as tasks of their own, so one
+expensive rate claim spreads over many workers (the claim's task secedes while it waits: ``distributed.worker_client``).
 
 The records come back to this process and go into the same run folder as a local
 run's, with the same seeds, hence the same report. A task whose worker dies or
@@ -189,7 +189,7 @@ def run_calls_on_dask(calls: Sequence[ClaimCall], run_dir: str | os.PathLike[str
     writer = RecordWriter(out, "main")
     config = {"backend": b.spec, "budget": bud.name, "seed": seed, "selectors": list(selectors),
               "theorems": str(theorems)}
-    futures = {client.submit(_run_remote, c.file, c.fn.__name__, dict(c.params), config,
+    futures = {client.submit(_run_remote, c.file, c.name or c.fn.__name__, dict(c.params), config,
                              pure=False, retries=RETRIES): c for c in chosen}
     complete = False
     try:

@@ -34,6 +34,9 @@ class ClaimCall:
     fn: Callable[..., Any]
     params: Mapping[str, Any] = field(default_factory=dict)
     file: str = ""
+    #: the module attribute the function is found under (a factory's functions share
+    #: one ``__name__``, e.g. ``test``, under different attributes)
+    name: str = ""
 
     @property
     def ids(self) -> list[str]:
@@ -81,11 +84,11 @@ def collect_calls(theorems: str | Path) -> list[ClaimCall]:
     calls = []
     for path in sorted(folder.glob("test_*.py")):
         module = load_theorem_file(path)
-        for value in vars(module).values():
+        for attr, value in vars(module).items():
             spec = claim_spec(value)
             if spec is None or getattr(value, "__module__", None) != module.__name__:
                 continue
-            calls += [ClaimCall(spec, value, params, str(path.resolve()))
+            calls += [ClaimCall(spec, value, params, str(path.resolve()), attr)
                       for params in parametrizations(value)]
     return calls
 

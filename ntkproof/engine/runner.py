@@ -351,14 +351,19 @@ class ClaimRun:
         return self._keep(dec.decide_probabilistic(obs, delta, self._tolerance(slack)))
 
     def _measure_points(self, sweep: str | None, measure: Callable[..., float],
-                        points: Sequence[tuple[Any, int]]) -> list[float]:
+                        points: Sequence[tuple[Any, int]], spread: bool = False) -> list[float]:
         """``measure(x, seed)`` at every point, cached under ``sweep`` for this run and
-        backend; the points not cached yet are measured together (on a cluster when
-        the run has one: :class:`RunContext`'s ``map_points``)."""
+        backend; the points not cached yet are measured together: in this process, or,
+        with ``spread`` (the check's ``spread=True``: the measure is a function of its
+        arguments alone, and the body needs nothing else it does), on the run's cluster
+        when it has one (:class:`RunContext`'s ``map_points``). A measure that records
+        what it saw for the body (losses for a precondition, runs reused later) must not
+        spread: on another worker those side effects never reach the body."""
         keys = [(sweep, self.backend.spec, self.budget.name, self.run_seed, repr(x), s)
                 if sweep else None for x, s in points]
         todo = [i for i, k in enumerate(keys) if k is None or k not in self._sweeps]
-        fresh = dict(zip(todo, self._map_points(measure, [points[i] for i in todo]),
+        mapper = self._map_points if spread else _map_here
+        fresh = dict(zip(todo, mapper(measure, [points[i] for i in todo]),
                          strict=True)) if todo else {}
         for i, value in fresh.items():
             if keys[i] is not None:
@@ -367,17 +372,17 @@ class ClaimRun:
                 for i in range(len(points))]
 
     def measure(self, measure: Callable[[Any, int], float], points: Sequence[tuple[Any, int]],
-                *, sweep: str | None = None) -> list[float]:
+                *, sweep: str | None = None, spread: bool = False) -> list[float]:
         """``measure(x, seed)`` at each ``(x, seed)`` point, without a decision: for
         values a body needs before it decides (a precondition on the same runs). With
         ``sweep`` the values are cached for the run like :meth:`rate`'s, and a later
-        check under the same name reuses them."""
-        return self._measure_points(sweep, measure, list(points))
+        check under the same name reuses them; ``spread`` as in :meth:`rate`."""
+        return self._measure_points(sweep, measure, list(points), spread)
 
     def rate(self, measure: Callable[[Any, int], float], xs: Sequence[float], *,
              claimed: float, slack: float, attained: bool = False, variable: str = "m",
              seeds: int | None = None, sweep: str | None = None,
-             slack_reason: str = "") -> dec.Decision:
+             slack_reason: str = "", spread: bool = False) -> dec.Decision:
         """Fit error ~ x^p over the ladder ``xs`` (``measure(x, seed) -> error``)
         and decide against the claimed exponent (upper or attained rate).
 
@@ -385,10 +390,15 @@ class ClaimRun:
         run, so a twin that changes only the claimed exponent or the slack reuses
         its claim's sweep. Give a name only when every user of it measures the same
         thing.
+
+        ``spread=True`` declares that ``measure`` is a function of its arguments alone and
+        that the body needs nothing else it does: then, on a Dask run, the points run as
+        tasks of their own on the cluster's workers. Leave it False (measured in the
+        claim's process) when the measure records anything the body reads afterwards.
         """
         seeds_n = seeds or self.budget.seeds
         points = [(x, s) for x in xs for s in self.seeds(seeds_n, f"rate/{x}")]
-        flat = self._measure_points(sweep, measure, points)
+        flat = self._measure_points(sweep, measure, points, spread)
         errors = [flat[i * seeds_n:(i + 1) * seeds_n] for i in range(len(xs))]
         fit = dec.fit_rate(xs, errors, seed=claim_seed(self.seed, "bootstrap"),
                            n_boot=self.budget.bootstrap)
@@ -398,12 +408,15 @@ class ClaimRun:
     def separation(self, run_a: Callable[[int], float], run_b: Callable[[int], float], *,
                    margin: float = 0.0, seeds: int | None = None,
                    labels: tuple[str, str] = ("A", "B"),
-                   sweep: str | None = None) -> dec.Decision:
+                   sweep: str | None = None, spread: bool = False) -> dec.Decision:
         """Method A's error is below method B's by more than ``margin`` across seeds
-        (``sweep`` caches the per-seed errors, as in :meth:`rate`)."""
+        (``sweep`` caches the per-seed errors and ``spread`` lets them run on a
+        cluster's workers, as in :meth:`rate`)."""
         ss = self.seeds(seeds or self.budget.seeds, "separation")
-        a = self._measure_points(sweep and f"{sweep}/A", _SeedOnly(run_a), [(0, s) for s in ss])
-        b = self._measure_points(sweep and f"{sweep}/B", _SeedOnly(run_b), [(0, s) for s in ss])
+        a = self._measure_points(sweep and f"{sweep}/A", _SeedOnly(run_a), [(0, s) for s in ss],
+                                 spread)
+        b = self._measure_points(sweep and f"{sweep}/B", _SeedOnly(run_b), [(0, s) for s in ss],
+                                 spread)
         return self._keep(dec.decide_separation(a, b, margin=margin, labels=labels))
 
     def derivation(self, derivation: Any, *, goal: Any = None, points: int = 24) -> dec.Decision:

@@ -34,7 +34,25 @@ def where(m, seed):
        twins=[Twin("twin_fast", title="t", statement="s", claimed=-2.0)])
 def test_rate(ntk, claimed=-1.0):
     ntk.rate(where, [8, 16, 32, 64, 128], claimed=claimed, slack=0.05, sweep="toy.rate",
-             slack_reason="exact 1/m: no finite-size bias")
+             slack_reason="exact 1/m: no finite-size bias", spread=True)
+
+
+def made(label):
+    """A factory's claim (its function is called ``test`` under another attribute) whose
+    measure keeps what it saw for the body: it does not spread, so the body sees it."""
+    @claim(f"toy.made_{label}", kind="rate", title="3/m", statement="s", source="s")
+    def test(ntk, claimed=-1.0):
+        seen = []
+
+        def measure(m, seed):
+            seen.append(m)
+            return 3.0 / m
+        ntk.rate(measure, [8, 16, 32, 64, 128], claimed=claimed, slack=0.05, slack_reason="exact")
+        ntk.require("measured in the body's process", float(len(seen)), at_least=4.0)
+    return test
+
+
+test_made_a = made("a")
 '''
 
 DIES = '''
@@ -70,6 +88,7 @@ def test_a_dask_run_gives_the_local_report_and_spreads_a_sweep(project, capsys):
     local, dask = _claims(project / "local"), _claims(project / "dask")
     assert {k: v["verdict"] for k, v in dask.items()} == {k: v["verdict"] for k, v in
                                                         local.items()}
+    assert local["toy.made_a"]["verdict"] == "HOLDS"   # found by its attribute, not "test"
     for cid in local:
         assert dask[cid].get("tightness") == local[cid].get("tightness")
     assert main(["diff", "local", "dask"]) == 0
