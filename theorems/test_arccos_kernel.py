@@ -19,7 +19,10 @@ trained too; deeper networks follow the Jacot/Arora recursion; activations witho
 closed form (GELU, SiLU) get their kernels by polar quadrature; the empirical kernel
 converges at the rate m^{-1/2} (Hoeffding: |k_m - k| <= |xᵀx'| √(ln(2/δ)/(2m)) w.p.
 >= 1 - δ); and on X = {||x|| = 1, x_d = 1/√2} the kernel xᵀx'(π - arccos xᵀx')/(2π)
-is universal (Telgarsky, Thm 4.1), while on the plain sphere it is not.
+is universal (Telgarsky, Thm 4.1), while on the plain sphere it is not. Every NTK is a
+positive semi-definite kernel, so Cauchy–Schwarz bounds it by its diagonal,
+|Θ(x, x')| <= √(Θ(x, x) Θ(x', x')): on the unit sphere, as a function of u = xᵀx',
+|Θ(u)| <= Θ(1); certified here for the two-layer and the three-layer ReLU NTK.
 
 Claims
 ------
@@ -39,6 +42,25 @@ Claims
   trained W or both, a = ±1 or N(0, 1)).
 * ``arccos.deep_ntk`` — HOLDS: :func:`ntkproof.nn.kernels.infinite_width` (depth 2 and
   3, with and without bias, W_std = √2) against Monte Carlo over ``MLP`` networks.
+* ``arccos.two_layer_ntk_bound`` — CERTIFIED: the two-layer NTK (both layers trained,
+  ``two_layer_relu_ntk``) on the unit sphere, Θ(u) = (2u(π - arccos u) + √(1 - u²))/(2π),
+  satisfies -Θ(1) <= Θ(u) <= Θ(1) = 1 for EVERY u ∈ [-1, 1] (two certificates, below).
+  It is not non-negative: Θ_W = u(π - θ)/(2π) < 0 outweighs Θ_a near u = -1 (Θ ≈
+  -(π - θ)/(2π) there), with minimum -0.0684 at u ≈ -0.794 (Θ(-1) = 0), so the upper
+  side is the only attained one. Checks besides the certificates: the closed form is the
+  library's kernel (identity, two_layer_relu_ntk against the arb form on the file's pairs
+  in R^d, both Θ and the divided form of the certificate below, at the backend's
+  precision); on the backend, for random pairs in R^d of any norms, the library's Gram
+  satisfies |Θ(x, x')| <= √(Θ(x, x) Θ(x', x')) (bound; known supremum 1 at x' ∥ x:
+  quick 0.99997, from pairs 1e-4 from parallel); sympy reduces the identities behind the
+  arb kernel (``ARB_FORMS``) to 0 (a precondition: otherwise INCONCLUSIVE).
+* ``arccos.deep_ntk_bound`` — CERTIFIED: the same for the three-layer NTK (two hidden
+  ReLU layers, no bias; Arora et al.'s Θ^(2) with c_σ = 2, = 4·infinite_width(x·√d,
+  depth=2).ntk, = infinite_width(x·√(d/2), depth=2, W_std=√2).ntk): 0 <= Θ^(2)(u) <=
+  Θ^(2)(1) = 3 for every u ∈ [-1, 1], i.e. |Θ^(2)(u) - 3/2| <= 3/2. Here the kernel is
+  non-negative (minimum 0.2601 at u ≈ -0.850, Θ^(2)(-1) = 1/π): the second layer's
+  Σ^(2) = J(θ_1) >= 1/π outweighs Θ^(1)'s negative part. The same identity, bound
+  (|Θ - D/2| <= D/2, D = √(Θ(x, x) Θ(x', x')); quick 0.99977) and sympy checks.
 * ``arccos.quadrature_kernel`` — HOLDS: the polar quadrature of
   :mod:`ntkproof.nn.quadrature` equals the closed forms where they exist (ReLU's
   E[σσ], E[σ'σ'] and erf's, identity), and the depth-1 NTK of GELU and SiLU (no
@@ -82,6 +104,16 @@ the claim's seed and cases):
   recursion with the weight variance W_std² = 2.2 for 2, a constant 10% off; Θ moves
   by 24-46% at depth 2-3; the Monte Carlo rejects a change of Θ itself reliably only
   above 12-20%, so a twin 10% off in Θ is beyond the quick budget: see the tolerances);
+* ``arccos.two_layer_ntk_bound.twin_constant_0_9`` (near: |Θ(u)| <= 0.9·Θ(1), the
+  attained upper constant 10% low): the certifier's point u = 0.96875 (Θ = 0.9309 >
+  0.9; in the divided form 0.1·Θ^(1)(1)/θ = 0.798 > H_1(θ) = 0.551, re-checked at 160
+  bits) after 18 boxes; the backend's bound reaches ratio 1.111 near x' ∥ x;
+  ``.twin_nonnegative`` (the lower constant -1 → 0, "0 <= Θ <= Θ(1)": false, see the
+  claim): the certifier's point u = -0.5 (Θ = -0.0288 < 0) after 2 boxes, and the bound
+  sees |Θ - D/2| > D/2 on pairs at obtuse angles;
+* ``arccos.deep_ntk_bound.twin_constant_0_9`` (near: 0 <= Θ^(2)(u) <= 0.9·Θ^(2)(1)):
+  the certifier's point u = 0.984375 (Θ^(2) = 2.794 > 2.7; divided form 1.695 > 1.166)
+  after 31 boxes; the bound's ratio |Θ - 0.45 D|/(0.45 D) reaches 1.22;
 * ``arccos.quadrature_kernel.twin_variance_1_1`` (near: the quadrature's Gaussian at
   1.1 times the covariance, i.e. the radial weight r e^{-r²/2.2}/1.1 for r e^{-r²/2}:
   ReLU's E[σσ] moves by 10%, GELU's and SiLU's NTK by about 6%);
@@ -123,6 +155,41 @@ of E[a_j²] xᵀx' κ_0(θ) + ||x|| ||x'|| κ_1(θ); it takes E a_j² = 1 and th
 as declared hypotheses (the statements of ``arccos.order0`` and ``arccos.order1``,
 proved there), with witnesses their closed forms.
 
+What is CERTIFIED, and how (python-flint's arb balls, ``ntk.certify``)
+------------------------------------------------------------------------
+Arora et al.'s recursion on the unit sphere, written in arb in this file
+(:func:`arb_relu_ntk`, not the library's code): u = cos θ, Θ^(0) = u, Σ^(h) =
+J(θ_{h-1}), Σ̇^(h) = (π - θ_{h-1})/π, Θ^(h) = Σ^(h) + Θ^(h-1) Σ̇^(h), θ_h = arccos Σ^(h),
+J(θ) = (sin θ + (π - θ) cos θ)/π; Θ^(L)(1) = L + 1, and two_layer_relu_ntk = Θ^(1)/2 (the
+inequalities are invariant under the factor). Per claim two certificates on the
+variable u ∈ [-1, 1], at 80 bits:
+
+* the lower side, lo·Θ(1) <= Θ(u), enclosed directly (it is not attained: lo = -1 for
+  the two-layer kernel, whose minimum is -0.068, lo = 0 for the three-layer, minimum
+  0.26);
+* the upper side Θ(u) <= Θ(1), attained at u = 1, where Θ has infinite slope in u (θ ≈
+  √(2(1 - u))): no enclosure of a box at u = 1 can separate Θ(u) from Θ(1), and a local
+  second-order argument does not apply. So it is certified divided by θ = arccos u > 0
+  (the claim at u = 1 is Θ(1) <= Θ(1)): (1 - hi)Θ(1)/θ <= H_L(θ) := (Θ(1) - Θ(u))/θ
+  (hi = 1: 0 <= H_L), with H_L written without the division: H_0 = θ sinc²(θ/2)/2 and
+  H_h = θ_{h-1} q(θ_{h-1}) R_{h-1} + H_{h-1} + Θ^(h-1) R_{h-1}/π (R_h = θ_h/θ), the three
+  parts of h + 1 - Θ^(h) = (1 - Σ^(h)) + (h - Θ^(h-1)) + Θ^(h-1)(1 - Σ̇^(h)) over θ.
+  Every piece is entire or smooth at θ = 0: q(t) = (1 - J(t))/t² = sinc²(t/2)/2 -
+  t·₀F₁(; 5/2; -t²/4)/(3π), the next angle θ_h = 2 asin(θ_{h-1} √(q/2)) (the half-angle
+  form of arccos J, with no arccos near 1) and R_h/R_{h-1} = √(2q)·₂F₁(1/2, 1/2; 3/2;
+  x²), x = θ_{h-1}√(q/2). H_L(0) = L(L + 1)/(2π) (1/π and 3/π here) and H_L stays
+  away from 0 on [0, π], so few boxes suffice. arccos u is enclosed on the
+  ball u ∩ [-1, 1] by its values at the clipped ends (a ball may poke past ±1 by the
+  rounding of its radius, where arb's acos is not finite).
+
+Sympy reduces the four identities these forms rest on to 0 (``ARB_FORMS``: the ₀F₁ form
+of (sin t - t cos t)/t³, q, asin(x)/x = ₂F₁, and the step of H), and the identities with
+the library at every backend's precision check the composed closed form numerically, so
+the certificates are about the library's kernel. Measured: two-layer, upper 13 boxes and
+lower 3 boxes, about 1 ms each; three-layer, upper 23 and lower 35 boxes, about 4 ms each
+(sympy's check of ``ARB_FORMS``, 2.5 s, runs once per process). The certificates do not
+depend on the backend and run on every backend.
+
 Source
 ------
 M. Telgarsky, *Deep learning theory lecture notes* (v. 2021-10-27), §4.3 (kernel at
@@ -143,7 +210,12 @@ Tolerances, budgets and independence
   at 4 digits above the backend's precision (20 on float64, 54 on mpmath).
 * Scales: order 0 is a difference of π and θ, so roundoff is relative to 1/2; order 1
   relative to ||x|| ||x'|| (1 + 2π)/(2π). float64: θ >= 1e-4 from 0 and π (arccos
-  amplifies a 1e-16 error in cos θ to 1e-16/sin θ); mpmath: 1e-9.
+  amplifies a 1e-16 error in cos θ to 1e-16/sin θ); mpmath: 1e-9. The identities of
+  ``deep_ntk_bound`` keep their pairs 1e-3 (float64) and 1e-4 (mpmath) from parallel:
+  the library's depth-2 recursion amplifies rounding by ~1/θ² (√(1 - c²), then the next
+  arccos; measured 1.2e-10 relative on float64 at θ = 1.06e-4 and 1.7e-35 on mpmath at
+  θ = 1e-9), and there it stays two orders below the tolerances (measured 1.3e-12 over
+  512 pairs at standard, 9e-47 on mpmath). The arb reference is computed at 256 bits.
 * Monte Carlo checks are statistical tests written as bounds: for each case, S seeds
   of the eNTK give per-entry t statistics t = (mean - Θ)/(sd/√S); the bound is
   max|t| <= t_{S-1}(1 - α/(2K)) with α = 1e-3 and K the number of entries tested in
@@ -182,9 +254,11 @@ Tolerances, budgets and independence
 from __future__ import annotations
 
 import dataclasses
+import functools
 import itertools
 import math
 
+import flint
 import mpmath
 import numpy as np
 import pytest
@@ -679,6 +753,239 @@ def test_deep_ntk(ntk, limit=deep_limit, seeds=None):
 
     ntk.record(mc_width=m, mc_seeds=S_, t_critical=tcrit)
     ntk.bound(case, Fixed(draw), search=False, n=n_cases)
+
+
+# -- |Θ(u)| <= Θ(1): the NTK is bounded by its diagonal, certified ----------------------
+# Arora et al.'s ReLU NTK on the unit sphere, no bias (c_σ = 2): with u = x̂ᵀx̂' = cos θ,
+# Σ^(0) = u, Σ^(h) = J(θ_{h-1}), Σ̇^(h) = (π - θ_{h-1})/π, θ_h = arccos Σ^(h),
+# Θ^(0) = u, Θ^(h) = Σ^(h) + Θ^(h-1) Σ̇^(h), J(θ) = (sin θ + (π - θ) cos θ)/π; Θ^(L)(1) = L + 1.
+# It is infinite_width(x·√(d/2), depth=L, W_std=√2).ntk, and two_layer_relu_ntk (both layers
+# trained) is Θ^(1)/2; off the sphere both are ||x|| ||x'|| Θ^(L)(cos θ) (relu is
+# positively homogeneous). Written out here in arb (python-flint), not with the library.
+DIAG_BOX = {"u": (-1.0, 1.0)}
+#: Bits of the arb reference in the identities with the library (mpmath checks 1e-40).
+REFERENCE_PREC = 256
+
+
+def _acos_ball(u):
+    """arccos on the ball u ∩ [-1, 1] (arccos decreases: its values at the clipped ends).
+    u = x̂ᵀx̂' lies in [-1, 1]; a ball may poke past ±1 by the radius' rounding."""
+    one = flint.arb(1)
+    lo, hi = u.lower(), u.upper()
+    lo, hi = (-one if lo < -one else lo), (one if hi > one else hi)
+    return lo.acos() if lo == hi else hi.acos().union(lo.acos())
+
+
+def _arb_j(t):
+    """(sin t - t cos t)/t³ = ₀F₁(; 5/2; -t²/4)/3, entire (no division by t)."""
+    return (-(t * t) / 4).hypgeom_0f1(2.5) / 3
+
+
+def _arb_q(t):
+    """(1 - J(t))/t² = sinc²(t/2)/2 - t·j(t)/π, entire: 1 - cos t = (t²/2) sinc²(t/2)."""
+    s = (t / 2).sinc()
+    return s * s / 2 - t * _arb_j(t) / flint.arb.pi()
+
+
+def _arb_J(t):
+    """J(t) = (sin t + (π - t) cos t)/π = 2 E[relu(u) relu(v)] at unit variances, angle t."""
+    pi = flint.arb.pi()
+    return (t.sin() + (pi - t) * t.cos()) / pi
+
+
+def _arb_next_angle(t):
+    """(θ', θ'/t) with θ' = arccos J(t) = 2 asin(t √(q(t)/2)) (1 - J = t² q, half-angle) and
+    θ'/t = √(2q) asin(x)/x, asin(x)/x = ₂F₁(1/2, 1/2; 3/2; x²): both smooth at t = 0."""
+    q = _arb_q(t)
+    x = t * (q / 2).sqrt()
+    return 2 * x.asin(), (2 * q).sqrt() * (x * x).hypgeom_2f1(0.5, 0.5, 1.5)
+
+
+def arb_relu_ntk(u, depth: int):
+    """(Θ^(L)(u), H_L(θ), θ) on the ball u, θ = arccos u, with H_L = (L + 1 - Θ^(L))/θ
+    written without the division: H_0 = (1 - cos θ)/θ = θ sinc²(θ/2)/2 and, with R_h =
+    θ_h/θ, H_h = θ_{h-1} q(θ_{h-1}) R_{h-1} + H_{h-1} + Θ^(h-1) R_{h-1}/π (the three parts
+    of h + 1 - Θ^(h) = (1 - Σ^(h)) + (h - Θ^(h-1)) + Θ^(h-1)(1 - Σ̇^(h)), divided by θ)."""
+    pi = flint.arb.pi()
+    theta = _acos_ball(u)
+    s = (theta / 2).sinc()
+    ntk, H, t, R = u, theta * s * s / 2, theta, flint.arb(1)
+    for _ in range(depth):
+        H = t * _arb_q(t) * R + H + ntk * R / pi
+        ntk = _arb_J(t) + ntk * (pi - t) / pi
+        t, ratio = _arb_next_angle(t)
+        R = R * ratio
+    return ntk, H, theta
+
+
+_TS, _XS, _AS, _HS = sp.symbols("t x a h", positive=True)
+_NS = sp.Symbol("T", real=True)
+_JS = (sp.sin(_AS) + (sp.pi - _AS) * sp.cos(_AS)) / sp.pi
+_QS = sp.sinc(_AS / 2) ** 2 / 2 - _AS * sp.hyper([], [sp.Rational(5, 2)], -_AS**2 / 4) / (3 * sp.pi)
+#: What arb_relu_ntk rests on, each checked by sympy (hyperexpand, simplify to 0).
+ARB_FORMS = {
+    "j(t) = ₀F₁(; 5/2; -t²/4)/3": sp.hyper([], [sp.Rational(5, 2)], -_TS**2 / 4) / 3
+    - (sp.sin(_TS) - _TS * sp.cos(_TS)) / _TS**3,
+    "q(a) = (1 - J(a))/a²": _QS - (1 - _JS) / _AS**2,
+    "asin(x)/x = ₂F₁(1/2, 1/2; 3/2; x²)": sp.hyper([sp.S.Half, sp.S.Half], [sp.Rational(3, 2)],
+                                                   _XS**2) - sp.asin(_XS) / _XS,
+    # the step of H: with θ R = a (= θ_{h-1}), θ H = h - T (T = Θ^(h-1)) and a² q = 1 - J(a),
+    # θ (a q R + H + T R/π) = h + 1 - (J(a) + T (π - a)/π)
+    "θ H_h = h + 1 - Θ^(h)": _TS * (_AS * _QS * (_AS / _TS) + (_HS - _NS) / _TS
+                                    + _NS * (_AS / _TS) / sp.pi)
+    - (_HS + 1 - (_JS + _NS * (sp.pi - _AS) / sp.pi)),
+}
+
+
+@functools.cache
+def arb_forms_unproved() -> int:
+    """How many of ARB_FORMS sympy could not reduce to 0 (the certificates need none)."""
+    return sum(sp.simplify(sp.hyperexpand(e).rewrite(sp.sin)) != 0 for e in ARB_FORMS.values())
+
+
+def _reference(x, y, depth: int, scale: int) -> tuple[str, str]:
+    """(||x|| ||y|| Θ^(L)(c), ||x|| ||y|| θ H_L(θ)), divided by ``scale``, in arb at
+    REFERENCE_PREC bits from the float inputs (c = xᵀy/(||x|| ||y||), θ = arccos c), as
+    decimal strings of REFERENCE_PREC/4 digits."""
+    saved = flint.ctx.prec
+    flint.ctx.prec = REFERENCE_PREC
+    try:
+        xs, ys = [flint.arb(float(v)) for v in x], [flint.arb(float(v)) for v in y]
+        nx = sum((v * v for v in xs), flint.arb(0)).sqrt()
+        ny = sum((v * v for v in ys), flint.arb(0)).sqrt()
+        dot = sum((a * c for a, c in zip(xs, ys, strict=True)), flint.arb(0))
+        ntk, H, theta = arb_relu_ntk(dot / (nx * ny), depth)
+        return tuple((v / scale).mid().str(REFERENCE_PREC // 4, radius=False)
+                     for v in (nx * ny * ntk, nx * ny * theta * H))
+    finally:
+        flint.ctx.prec = saved
+
+
+def _library_gram(b, depth: int, X: np.ndarray):
+    """The library's kernel on the rows of X (float64), as the claim states it:
+    two_layer_relu_ntk (depth 1, both layers trained, = Θ^(1)/2) or Arora's Θ^(L) =
+    2^L·infinite_width(X·√d, depth=L, W_std=1).ntk (relu is positively homogeneous, so
+    W_std = √2 and inputs X·√(d/2) give the same kernel; W_std = 1 and √d taken on the
+    backend keep the inputs exact at 50 digits, where float(√2)² = 2 + 4e-16 would not)."""
+    if depth == 1:
+        return two_layer_relu_ntk(X, trained="both", backend=b)
+    Xb = b.asarray(X) * b.sqrt(b.scalar(X.shape[1]))
+    return infinite_width(Xb, depth=depth, W_std=1.0, backend=b).ntk * 2**depth
+
+
+#: How close to parallel (θ near 0 or π) the identities' pairs come: the file's angles for the
+#: two-layer kernel; for depth 2 the library's recursion amplifies rounding by ~1/θ² (√(1 - c²),
+#: then the next layer's arccos: measured 1.2e-10 relative on float64 at θ = 1.06e-4, 1.7e-35
+#: on mpmath at θ = 1e-9), so its pairs keep 1e-3 (float64) and 1e-4 (mpmath) away, where the
+#: rounding stays two orders below the tolerances (1e-10, 1e-40).
+def _identity_angles(ntk, depth: int) -> Fixed:
+    return _angles(ntk) if depth == 1 else angle_space(ntk.pick(quick=1e-3, mpmath=1e-4))
+
+
+def _library_matches(ntk, depth: int) -> None:
+    """The arb forms are the library's kernel: Θ (identity) and the divided form θ H =
+    Θ(1) - Θ (identity, the library's sqrt(Θ(x,x) Θ(y,y)) - Θ(x,y)), at the backend's
+    precision, on the file's pairs of points (angles uniform, near 0 and near π)."""
+    half = 2 if depth == 1 else 1   # two_layer_relu_ntk = Θ^(1)/2
+
+    def case(b, x, y, theta=None, d=None, form="kernel"):  # noqa: ARG001
+        xn, yn = b.to_numpy(x).astype(float), b.to_numpy(y).astype(float)
+        K = _library_gram(b, depth, np.stack([xn, yn]))
+        ref_ntk, ref_gap = _reference(xn, yn, depth, half)
+        diag = b.sqrt(K[0, 0] * K[1, 1])
+        if form == "kernel":
+            return b.scalar(ref_ntk), K[0, 1], diag
+        return b.scalar(ref_gap), diag - K[0, 1], diag
+
+    base, forms = _identity_angles(ntk, depth), itertools.cycle(["kernel", "divided"])
+    space = Fixed(lambda rng: {**base.draw(rng), "form": next(forms)})
+    ntk.identity(case, space, n=2 * _n_cases(ntk))
+
+
+def _upper_certificate(depth: int, hi):
+    """Θ(u) <= hi·Θ(1), divided by θ = arccos u > 0: (1 - hi)(L + 1)/θ <= H_L(θ) (at u = 1,
+    θ = 0, the statement is Θ(1) <= hi Θ(1) itself). For hi = 1 the left side is 0: no
+    enclosure meets the equality at u = 1, which the undivided form could never decide."""
+    top, gap = flint.arb(depth + 1), 1 - _arb_fraction(hi)
+
+    def evaluate(u):
+        _, H, theta = arb_relu_ntk(u, depth)
+        return (flint.arb(0) if hi == 1 else gap * top / theta), H
+    return evaluate
+
+
+def _lower_certificate(depth: int, lo):
+    """lo·Θ(1) <= Θ(u), as -Θ(u) <= -lo·(L + 1) (not attained: no division needed)."""
+    bound = -_arb_fraction(lo) * (depth + 1)
+    return lambda u: (-arb_relu_ntk(u, depth)[0], bound)
+
+
+def _arb_fraction(c):
+    c = sp.Rational(c)
+    return flint.arb(flint.fmpq(int(c.p), int(c.q)))
+
+
+def diagonal_bound(ntk, depth: int, lo, hi) -> None:
+    """lo·Θ(1) <= Θ(u) <= hi·Θ(1) for every u ∈ [-1, 1] (certified, two ``certify`` calls),
+    the library's kernel equal to the certified closed form (identities), and on the
+    backend, for pairs in R^d, the library's Gram within the band: |Θ(x,x') - m D| <= w D,
+    D = sqrt(Θ(x,x) Θ(x',x')), m = (lo + hi)/2, w = (hi - lo)/2 (bound; known sup 1 at
+    x' ∥ x)."""
+    ntk.require("arb_forms", arb_forms_unproved(), at_most=0,
+                what="identities behind the arb kernel (ARB_FORMS) sympy did not reduce to 0")
+    name = "two-layer NTK Θ^(1)" if depth == 1 else f"depth-{depth + 1} NTK Θ^({depth})"
+    ntk.certify(_upper_certificate(depth, hi), DIAG_BOX,
+                note=f"{name}(u) <= {hi}·Θ(1) = {sp.Rational(hi) * (depth + 1)} on u ∈ [-1, 1], "
+                     "certified as (1 - hi)Θ(1)/arccos u <= (Θ(1) - Θ(u))/arccos u, the right "
+                     "side written without the division")
+    ntk.certify(_lower_certificate(depth, lo), DIAG_BOX,
+                note=f"{lo}·Θ(1) <= {name}(u) on u ∈ [-1, 1]")
+    if (lo, hi) == DIAG_CLAIMS[depth]:
+        _library_matches(ntk, depth)
+    mid, width = (sp.Rational(lo) + sp.Rational(hi)) / 2, (sp.Rational(hi) - sp.Rational(lo)) / 2
+
+    def band(b, x, y, theta=None, d=None):  # noqa: ARG001
+        X = np.stack([b.to_numpy(x).astype(float), b.to_numpy(y).astype(float)])
+        K = _library_gram(b, depth, X)
+        D = b.sqrt(K[0, 0] * K[1, 1])
+        m, w = (b.scalar(str(sp.N(v, 60))) for v in (mid, width))
+        return b.abs(K[0, 1] - m * D), w * D, b.abs(K[0, 1]) + D
+
+    ntk.bound(band, _angles(ntk), search=False, n=ntk.pick(quick=64, standard=256, mpmath=16))
+
+
+#: (lo, hi) of each claim: the two-layer NTK is bounded by its diagonal on both sides (it is
+#: negative for u < 0 near -1); the three-layer NTK is also non-negative.
+DIAG_CLAIMS = {1: (-1, 1), 2: (0, 1)}
+DIAG_NEAR = "the upper constant 10% below Θ(1), which the kernel attains at u = 1"
+
+
+@claim("arccos.two_layer_ntk_bound", kind="bound", source=SOURCE_NTK + "; Cho & Saul 2009",
+       title="the two-layer ReLU NTK is bounded by its diagonal: |Θ(u)| <= Θ(1) (certified)",
+       statement=r"|\Theta(x,x')| \le \Theta(1)\ \text{for } \|x\| = \|x'\| = 1,\ "
+                 r"\Theta(u) = \frac{2u(\pi-\arccos u)+\sqrt{1-u^2}}{2\pi},\ \Theta(1) = 1",
+       known_sup=1.0,
+       twins=[Twin("twin_constant_0_9", title="twin: |Θ(u)| <= 0.9·Θ(1)",
+                   statement=r"|\Theta(u)| \le 0.9\,\Theta(1)", near=DIAG_NEAR,
+                   lo=sp.Rational(-9, 10), hi=sp.Rational(9, 10)),
+              Twin("twin_nonnegative", title="twin: the two-layer NTK is non-negative, "
+                                             "0 <= Θ(u) <= Θ(1)",
+                   statement=r"0 \le \Theta(u) \le \Theta(1)", lo=0, hi=1)])
+def test_two_layer_ntk_bound(ntk, lo=-1, hi=1):
+    diagonal_bound(ntk, 1, lo, hi)
+
+
+@claim("arccos.deep_ntk_bound", kind="bound", source=SOURCE_NTK + "; Cho & Saul 2009",
+       title="the three-layer ReLU NTK lies between 0 and its diagonal: 0 <= Θ^(2)(u) <= "
+             "Θ^(2)(1) = 3 (certified)",
+       statement=r"0 \le \Theta^{(2)}(u) \le \Theta^{(2)}(1) = 3,\ u = \hat x^\top\hat x' \in "
+                 r"[-1, 1],\ \text{i.e. } |\Theta^{(2)}(u) - \tfrac32| \le \tfrac32",
+       known_sup=1.0,
+       twins=[Twin("twin_constant_0_9", title="twin: 0 <= Θ^(2)(u) <= 0.9·Θ^(2)(1)",
+                   statement=r"0 \le \Theta^{(2)}(u) \le 0.9\,\Theta^{(2)}(1)", near=DIAG_NEAR,
+                   hi=sp.Rational(9, 10))])
+def test_deep_ntk_bound(ntk, lo=0, hi=1):
+    diagonal_bound(ntk, 2, lo, hi)
 
 
 # -- quadrature for activations without a closed form ---------------------------------

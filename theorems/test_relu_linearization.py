@@ -94,6 +94,33 @@ Claims
   erf(τ/√2)); m = 1e3 so that 10 % is more than the quantile's granularity: 84 and
   about 170 violations in 300 draws where δ allows 30);
   ``.twin_half_density`` (far): mτ/2 in place of mτ (true mean ≈ 0.8 mτ).
+* ``relu_linearization.gaussian_small_ball`` — Lemma 4.2's anti-concentration step, the
+  reason its bound has mτ: for g ~ N(0, 1) (g = w_{0,j}ᵀx/||x||) and every t >= 0,
+  P(|g| <= t) = erf(t/√2) <= t√(2/π) (the density is at most 1/√(2π)), so E[count] =
+  m·erf(τ/√2) <= mτ√(2/π) <= mτ. CERTIFIED for every t > 0 (t = 0: both sides 0; below),
+  plus a check on the backend (bound: erf of the backend against t√(2/π) on t ∈ [1e-3, 8],
+  random t and a worst-case search; known supremum 1, approached as t → 0: the search
+  reaches 1 - 1.7e-7 at t = 1e-3). Twin ``.twin_density_0_9`` (near, the constant 10 %
+  low): P(|g| <= t) <= 0.9·t√(2/π), false for 0 < t < 0.813 (the ratio r(t) below tends to
+  1/0.9 at 0): the certifier refuses the local argument at t = 0 (r(0) = 1 ≠ 0.9) and
+  returns the point t = 0.5 (P = 0.3829 > 0.3590; r(0.5) = 0.95985 > 0.9, re-checked at
+  160 bits) after 6 boxes; the backend's search finds ratio 1/0.9 near t = 1e-3.
+
+What is CERTIFIED, and how (python-flint's arb balls, ``ntk.certify``)
+------------------------------------------------------------------------
+``gaussian_small_ball``: the statement divided by t√(2/π) > 0, r(t) = P(|g| <= t)/(t√(2/π))
+<= 1 for every t > 0. On t ∈ [0, 8]: r is enclosed as erf(t/√2)/(t√(2/π)) on balls away
+from 0 and as ₁F₁(1/2; 3/2; -t²/2) (entire; erf z = (2z/√π)₁F₁(1/2; 3/2; -z²)) where a ball
+reaches 0, sympy checking that both are r. The supremum 1 is attained at t = 0, where no
+enclosure can separate r from 1, so the neighbourhood [0, 0.5] is decided by the
+certifier's second-order argument (``LocalMax``): f = r - 1 has f(0) = 0 and f'(0) = 0
+(r is even; sympy limits, run inside the certificate) and f'' = r'' =
+-₁F₁(3/2; 5/2; -t²/2)/3 + (t²/5)₁F₁(5/2; 7/2; -t²/2) (sympy: the second derivative) lies
+in [-0.375, -0.255] on [0, 0.5] (arb), so f <= 0 there by Taylor's theorem. Branch and
+bound decides [0.5, 8]; the tail t >= 8 is the caller's argument, its check run inside
+the certificate: r(t) <= 1/(t√(2/π)) <= 1/(8√(2/π)) ≈ 0.157 < 1. Measured: 35 boxes in
+0.4 s (most of it sympy's check; the boxes take milliseconds), max ratio 1 (at t = 0),
+80 bits. The certificate does not depend on the backend and runs on every backend.
 
 Source
 ------
@@ -145,13 +172,16 @@ slopes and drift):
 
 from __future__ import annotations
 
+import functools
 import math
 from contextlib import nullcontext
 
+import flint
 import numpy as np
 import sympy as sp
 
-from ntkproof import Twin, claim
+from ntkproof import Box, Twin, claim
+from ntkproof.certify import LocalMax, Tail
 from ntkproof.derivation import Derivation, Hypothesis, chain
 from ntkproof.nn.batched import max_learning_rates, train_seeds
 from ntkproof.nn.data import sphere_teacher, uniform_sphere
@@ -594,3 +624,87 @@ def test_lemma_4_2(ntk, rhs=lemma_4_2_bound, cells=None):
                 return ({"m": m, "tau": tau, "delta": delta, "seed": seed}, counts[seed][tau],
                         rhs(m, tau, delta))
             ntk.probabilistic_bound(draw, delta=delta)
+
+
+# -- Lemma 4.2's anti-concentration step, certified ---------------------------------------
+
+T_ = sp.Symbol("t", positive=True)
+#: r(t) = P(|g| <= t) / (t√(2/π)) for g ~ N(0, 1), P(|g| <= t) = erf(t/√2): the ratio the
+#: certificate bounds (r -> 1 as t -> 0: the density's maximum 1/√(2π) at 0).
+SMALL_BALL_RATIO = sp.sqrt(sp.pi / 2) * sp.erf(T_ / sp.sqrt(2)) / T_
+SMALL_BALL_GOAL = sp.Le(sp.erf(T_ / sp.sqrt(2)), T_ * sp.sqrt(2 / sp.pi), evaluate=False)
+_Z = -T_**2 / 2
+#: r(t) = ₁F₁(1/2; 3/2; -t²/2) (erf z = (2z/√π) ₁F₁(1/2; 3/2; -z²)), entire in t, and its
+#: second derivative in the same family; both checked against SMALL_BALL_RATIO by sympy.
+SMALL_BALL_KUMMER = sp.hyper([sp.S.Half], [sp.Rational(3, 2)], _Z)
+SMALL_BALL_D2 = (-sp.hyper([sp.Rational(3, 2)], [sp.Rational(5, 2)], _Z) / 3
+                 + T_**2 / 5 * sp.hyper([sp.Rational(5, 2)], [sp.Rational(7, 2)], _Z))
+SMALL_BALL_BOX = (0.0, 8.0)
+#: The neighbourhood [0, 0.5] of t = 0 decided by the second-order argument (r'' <= -0.25
+#: there); the branch and bound takes [0.5, 8], the tail t >= 8 is the caller's.
+SMALL_BALL_RADIUS = 0.5
+
+
+def _arb_rational(c: sp.Rational):
+    return flint.arb(flint.fmpq(int(c.p), int(c.q)))
+
+
+def _small_ball_ratio(t):
+    """An enclosure of r(t) on the ball t: erf(t/√2)/(t√(2/π)) where the ball is positive,
+    else the entire form ₁F₁(1/2; 3/2; -t²/2) (r(0) = 1; the two agree, sympy)."""
+    if t.lower() > 0:
+        return (t / flint.arb(2).sqrt()).erf() / (t * (2 / flint.arb.pi()).sqrt())
+    return (-(t * t) / 2).hypgeom_1f1(0.5, 1.5)
+
+
+def _small_ball_ratio_d2(t):
+    """r''(t) = -₁F₁(3/2; 5/2; -t²/2)/3 + (t²/5)·₁F₁(5/2; 7/2; -t²/2) (SMALL_BALL_D2)."""
+    z = -(t * t) / 2
+    return -z.hypgeom_1f1(1.5, 2.5) / 3 + t * t / 5 * z.hypgeom_1f1(2.5, 3.5)
+
+
+@functools.cache
+def _small_ball_forms_agree() -> bool:
+    """The arb forms are r and r'' (sympy: hyperexpand, then simplify to 0)."""
+    return bool(sp.simplify(sp.hyperexpand(SMALL_BALL_KUMMER) - SMALL_BALL_RATIO) == 0
+                and sp.simplify(sp.hyperexpand(SMALL_BALL_D2)
+                                - sp.diff(SMALL_BALL_RATIO, T_, 2)) == 0)
+
+
+def _small_ball_attains(c: sp.Rational) -> bool:
+    """f = r - c at t* = 0: f(0) = 0 (r(0) = 1 = c) and f'(0) = 0 (r is even), by sympy's
+    limits, and the arb forms are the right functions."""
+    return (_small_ball_forms_agree() and sp.limit(SMALL_BALL_RATIO, T_, 0) == c
+            and sp.limit(sp.diff(SMALL_BALL_RATIO, T_), T_, 0) == 0)
+
+
+@claim("relu_linearization.gaussian_small_ball", kind="bound",
+       title="Lemma 4.2's anti-concentration step: P(|g| <= t) <= t·√(2/π) (certified, all t >= 0)",
+       statement=r"g\sim N(0,1),\ t\ge 0:\ \Pr(|g|\le t) = \mathrm{erf}(t/\sqrt2) \le "
+                 r"t\sqrt{2/\pi}",
+       source="Telgarsky, DLT notes (2021-10-27), §4.2, Lemma 4.2 (proof: the density of "
+              "w_{0,j}ᵀx/||x|| ~ N(0, 1) is at most 1/√(2π), so the mean count is <= mτ√(2/π) <= mτ)",
+       known_sup=1.0, goal=SMALL_BALL_GOAL,
+       twins=[Twin("twin_density_0_9", title="twin: P(|g| <= t) <= 0.9·t·√(2/π)",
+                   statement=r"\Pr(|g|\le t) \le 0.9\,t\sqrt{2/\pi}",
+                   density=sp.Rational(9, 10))])
+def test_gaussian_small_ball(ntk, density=1):
+    c = sp.Rational(density)
+    rhs = _arb_rational(c)
+    local = LocalMax({"t": 0}, SMALL_BALL_RADIUS, hessian=_small_ball_ratio_d2,
+                     proof="f = r - c, r(t) = ₁F₁(1/2; 3/2; -t²/2): f(0) = 1 - c = 0 and f'(0) = 0 "
+                           "(r even; sympy limits); f'' = r'' = -₁F₁(3/2; 5/2; -t²/2)/3 + "
+                           "(t²/5)₁F₁(5/2; 7/2; -t²/2) (sympy: hyperexpand = the second derivative)",
+                     check=functools.partial(_small_ball_attains, c))
+    tail = Tail("t", SMALL_BALL_BOX[1], 1,
+                proof=f"for t >= {SMALL_BALL_BOX[1]:g}: r(t) <= 1/(t√(2/π)) <= 1/(8√(2/π)) ≈ 0.157 "
+                      "< c (a probability is at most 1)",
+                check=lambda: bool(1 / (SMALL_BALL_BOX[1] * sp.sqrt(2 / sp.pi)) < c))
+    ntk.certify(lambda t: (_small_ball_ratio(t), rhs), {"t": SMALL_BALL_BOX}, local=[local],
+                tails=[tail], note=f"P(|g| <= t)/(t√(2/π)) <= {c} for every t > 0 (at t = 0 both "
+                                   "sides of the statement are 0)")
+
+    def evaluate(b, t):
+        scaled = b.scalar(str(sp.N(c * sp.sqrt(2 / sp.pi), 60)))
+        return b.erf(t / b.sqrt(b.scalar(2))), scaled * t
+    ntk.bound(evaluate, Box(t=(1e-3, SMALL_BALL_BOX[1])))
