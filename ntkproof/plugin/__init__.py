@@ -92,12 +92,17 @@ def ntk(request: pytest.FixtureRequest) -> Any:
 def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Any:
     """The engine's outcome of a claim as pytest's: a failure without a Python traceback
     (the message is the whole story), or a skip for an undecided claim."""
+    # raised outside the except blocks: inside them pytest would print the engine's
+    # exception too, as "During handling of the above exception, another occurred"
     try:
         return (yield)
     except ClaimFailed as exc:
-        pytest.fail(str(exc), pytrace=False)
+        failed, message = True, str(exc)
     except ClaimUndecided as exc:
-        pytest.skip(str(exc))
+        failed, message = False, str(exc)
+    if failed:
+        pytest.fail(message, pytrace=False)
+    pytest.skip(message)
 
 
 class _Progress:

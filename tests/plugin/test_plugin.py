@@ -40,6 +40,8 @@ def test_false_claim_message_shows_worst_case_and_command(pytester):
         "*seed: claim seed*",
         "*reproduce: ntkproof verify bad.square_le_x --backend numpy:float64 --budget quick "
         "--seed 0 --theorems*"])
+    # the failure is the message alone, not chained to the engine's exception
+    assert "During handling of the above exception" not in result.stdout.str()
 
 
 def test_broken_claims_are_errors_or_inconclusive_with_reasons(pytester, tmp_path):
