@@ -143,8 +143,8 @@ def test_symmetric_needs_even_width():
 
 
 @pytest.mark.parametrize("model", [
-    TwoLayer(4, 32, "tanh", trained="both", a_init="normal", seed=9),
-    MLP(2, 16, "erf", W_std=1.5, b_std=0.2, d=4, seed=9)], ids=repr)
+    TwoLayer(4, 32, "tanh", trained="both", a_init="normal", seed=9, backend="numpy"),
+    MLP(2, 16, "erf", W_std=1.5, b_std=0.2, d=4, seed=9, backend="numpy")], ids=repr)
 def test_linearization_is_first_order_accurate(model):
     X, lin = inputs(6, 4), model.linearize()
     assert isinstance(lin, Linearized)

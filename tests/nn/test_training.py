@@ -24,8 +24,8 @@ def data(n=12, d=4, seed=0):
 
 
 @pytest.mark.parametrize("model", [
-    TwoLayer(4, 64, "relu", trained="both", a_init="normal", seed=1),
-    MLP(2, 16, "tanh", W_std=1.3, b_std=0.2, d=4, seed=1)], ids=repr)
+    TwoLayer(4, 64, "relu", trained="both", a_init="normal", seed=1, backend="numpy"),
+    MLP(2, 16, "tanh", W_std=1.3, b_std=0.2, d=4, seed=1, backend="numpy")], ids=repr)
 def test_linearized_gd_matches_closed_form(model):
     """f_k(S) = y + (I - lr K/n)^k (f_0(S) - y) for the linear model (Lee et al. 2019, eq. (9), discrete time)."""
     X, y = data()
