@@ -1,14 +1,15 @@
 """Backend selection: ``get_backend("numpy")``, ``get_backend("torch:float32")``.
 
 A spec is ``name`` or ``name:dtype``: ``numpy`` (float64), ``torch`` (float64,
-or ``torch:float32``), ``mpmath`` (50 digits, or ``mpmath:dps80``). The default
-comes from ``NTKPROOF_BACKEND`` or is ``numpy``. torch is imported only when the
+or ``torch:float32``), ``mpmath`` (50 digits, or ``mpmath:dps80``). The library's
+default (a network or kernel built without ``backend=``) is always ``numpy``:
+``NTKPROOF_BACKEND`` chooses the backend of a verification run (as ``--backend`` and
+``--ntk-backend`` do), never the library's default, so a theorem file runs the same
+code whichever way its run's backend was chosen. torch is imported only when the
 torch backend is asked for.
 """
 
 from __future__ import annotations
-
-import os
 
 from ..errors import unknown_name
 from .base import TOLERANCES, Backend, Tolerance, tolerance_for
@@ -24,7 +25,8 @@ _CACHE: dict[str, Backend] = {}
 
 
 def default_backend_spec() -> str:
-    return os.environ.get("NTKPROOF_BACKEND", "numpy") or "numpy"
+    """The library's default backend: numpy (module docstring)."""
+    return "numpy"
 
 
 def get_backend(spec: str | Backend | None = None) -> Backend:

@@ -310,3 +310,14 @@ def test_singular_solves_raise(spec):
             b.cholesky(b.asarray(np.ones((2, 3))))
         with pytest.raises(ShapeError, match=r"shape \(3,\) or \(3, k\)"):
             b.solve(b.asarray(singular), b.asarray(np.ones(4)))
+
+
+def test_the_run_backend_variable_never_changes_the_library_default(monkeypatch):
+    """NTKPROOF_BACKEND picks a verification run's backend, as --ntk-backend does; a
+    network a theorem file builds without backend= stays numpy either way (else the
+    variable and the flag would run different code)."""
+    from ntkproof.nn.networks import TwoLayer
+
+    monkeypatch.setenv("NTKPROOF_BACKEND", "mpmath")
+    assert get_backend().spec == "numpy:float64"
+    assert TwoLayer(3, 4, seed=0).backend.spec == "numpy:float64"
