@@ -7,7 +7,9 @@ library's call, so every timing starts after ``SETTLE_S`` of sleep.
 
 from __future__ import annotations
 
+import json
 import math
+import os
 import time
 from collections.abc import Callable
 from typing import Any
@@ -41,3 +43,15 @@ def best_times_interleaved(fns: list[Callable[[], Any]], repeat: int = 5) -> lis
             fn()
             best[i] = min(best[i], time.perf_counter() - t0)
     return best
+
+
+def record_ratio(results: list[dict], benchmark: Any, name: str, target: str, ratio: float,
+                 met: bool, **info: Any) -> None:
+    """Keep one measured ratio: in ``results`` (the file's summary), in the benchmark's
+    ``extra_info`` (pytest-benchmark's JSON), and printed as a JSON line, with the
+    machine's 1-minute load beside it (absolute times here are noisy)."""
+    row = dict(name=name, target=target, ratio=round(ratio, 3), met=bool(met),
+               load_avg_1min=os.getloadavg()[0], **info)
+    results.append(row)
+    benchmark.extra_info.update(row)
+    print("\n" + json.dumps(row))

@@ -27,12 +27,13 @@ failing. ``NTKPROOF_BENCH_WIDTHS=32,128`` limits the widths (e.g. for a quick lo
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 
 import numpy as np
 import pytest
-from _timing import best_times_interleaved
+from _timing import best_times_interleaved, record_ratio
 
 from ntkproof.backends import get_backend
 from ntkproof.nn.batched import max_learning_rates, train_seeds
@@ -47,12 +48,7 @@ CASES = [(arch, m) for arch in ("two_layer", "mlp3") for m in WIDTHS]
 RESULTS: list[dict] = []
 
 
-def record(benchmark, name, target, ratio, met, **info):
-    row = dict(name=name, target=target, ratio=round(ratio, 3), met=bool(met),
-               load_avg_1min=os.getloadavg()[0], **info)
-    RESULTS.append(row)
-    benchmark.extra_info.update(row)
-    print("\n" + json.dumps(row))
+record = functools.partial(record_ratio, RESULTS)
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -13,6 +13,7 @@ slow shared machine reports a miss instead of failing.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -21,7 +22,7 @@ import sys
 
 import numpy as np
 import pytest
-from _timing import best_time, best_times_interleaved
+from _timing import best_time, best_times_interleaved, record_ratio
 from tutorial_baseline import torch_modules, tutorial_contract, tutorial_jacobians
 
 from ntkproof.nn.empirical_ntk import empirical_ntk
@@ -31,12 +32,7 @@ from ntkproof.rng import generator, unit_vectors
 RESULTS: list[dict] = []
 
 
-def record(benchmark, name, target, ratio, met, **info):
-    row = dict(name=name, target=target, ratio=round(ratio, 3), met=bool(met),
-               load_avg_1min=os.getloadavg()[0], **info)
-    RESULTS.append(row)
-    benchmark.extra_info.update(row)
-    print("\n" + json.dumps(row))
+record = functools.partial(record_ratio, RESULTS)
 
 
 def rel_err(a, b):
