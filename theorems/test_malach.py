@@ -350,26 +350,22 @@ def test_theorem_1_derivation(ntk):
 
 # -- Theorem 2: the edge bound at a random (biased) initialisation ----------------------
 
-#: The GD runs of the last (backend, inits, sizes) seen: a claim and its twins (run right
-#: after it, in this process) train once.
-_THEOREM_2_RUNS: dict[tuple, list[dict]] = {}
-
-
 def theorem_2_runs(ntk) -> list[dict]:
     """Per init and its mirror (a -> -a, so u0 -> -u0 and γ unchanged): u0 = E[y f(θ0, x)]
     from the network's outputs, the edge γ(θ0) and the traces of the runs ``(name, lr,
-    steps)``; the last run, "long", is the trained one."""
+    steps)``; the last run, "long", is the trained one. Trained once for the claim and
+    its twins, which change only the bound they compare with (``ntk.shared``)."""
+    return ntk.shared("malach.theorem_2/runs", lambda: _theorem_2_train(ntk))
+
+
+def _theorem_2_train(ntk) -> list[dict]:
     size = ntk.pick(quick=dict(d=8, n=12, m=1024,
                                runs=(("short", 0.02, 10), ("long", 5.0, 200))),
                     mpmath=dict(d=4, n=6, m=32,
                                 runs=(("short", 0.02, 10), ("mid", 2.0, 10), ("long", 8.0, 250))))
-    seeds = ntk.seeds(ntk.pick(quick=12, mpmath=3), "inits")
-    key = (ntk.backend.spec, tuple(seeds), repr(sorted(size.items())))
-    if key in _THEOREM_2_RUNS:
-        return _THEOREM_2_RUNS[key]
     b, out = ntk.backend, []
     with _one_blas_thread():
-        for seed in seeds:
+        for seed in ntk.seeds(ntk.pick(quick=12, mpmath=3), "inits"):
             ds = sphere_teacher(size["n"], 0, size["d"], seed=seed % 2**31)
             y = np.where(ds.y_train >= 0, 1.0, -1.0)
             net = TwoLayer(size["d"], size["m"], "tanh", trained="W", symmetric=False,
@@ -383,8 +379,6 @@ def theorem_2_runs(ntk) -> list[dict]:
                 for name, lr, steps in size["runs"]:
                     run[name] = descent_trace(net, X, y, lr=lr, steps=steps, params=params)
                 out.append(run)
-    _THEOREM_2_RUNS.clear()
-    _THEOREM_2_RUNS[key] = out
     return out
 
 

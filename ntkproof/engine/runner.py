@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import numpy as np
 
@@ -35,6 +35,8 @@ from .budgets import Budget, get_budget
 from .claims import ClaimInfo, ClaimSpec
 from .search import Space, worst_case_search
 from .verdicts import claim_problem, worst_verdict
+
+T = TypeVar("T")
 
 __all__ = ["ClaimRun", "ClaimSkipped", "ClaimFailed", "ClaimUndecided", "RunContext",
            "Evaluate", "REFEREE_ZONE", "register_skip_exception"]
@@ -108,12 +110,13 @@ class RunContext:
         self.sweeps: dict[Any, float] = {} if sweeps is None else sweeps
         self.map_points = map_points
 
-    def claim_run(self, info: ClaimInfo) -> ClaimRun:
-        """The runner of one claim (the ``ntk`` its body receives)."""
+    def claim_run(self, info: ClaimInfo, family: dict[str, Any] | None = None) -> ClaimRun:
+        """The runner of one claim (the ``ntk`` its body receives); ``family`` holds
+        what the claim and its twins share (:meth:`ClaimRun.shared`)."""
         return ClaimRun(info, backend=self.backend, budget=self.budget,
                         run_seed=self.run_seed, reproduce=self.reproduce(info.id),
                         on_record=self.on_record, sweeps=self.sweeps,
-                        map_points=self.map_points)
+                        map_points=self.map_points, family=family)
 
     def run_family(self, spec: ClaimSpec, fn: Callable[..., Any], args: Sequence[Any],
                    kwargs: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -124,10 +127,11 @@ class RunContext:
         :class:`ClaimUndecided` when the claim (or a lone twin) was not decided.
         """
         records: list[dict[str, Any]] = []
+        family: dict[str, Any] = {}   # ClaimRun.shared: lives while the family runs
         for info, overrides in spec.members(kwargs):
             if not self.selected(info.id):
                 continue
-            run = self.claim_run(info)
+            run = self.claim_run(info, family)
             why = info.not_applicable(self.backend.name, self.budget.name)
             if why:
                 run.decisions.append(dec.Decision(info.kind, "SKIPPED", 0, why))
@@ -170,7 +174,8 @@ class ClaimRun:
     def __init__(self, info: ClaimInfo, *, backend: Backend, budget: Budget, run_seed: int,
                  reproduce: str, on_record: Callable[[dict[str, Any]], None],
                  sweeps: dict[Any, float] | None = None,
-                 map_points: MapPoints | None = None) -> None:
+                 map_points: MapPoints | None = None,
+                 family: dict[str, Any] | None = None) -> None:
         self.info, self.backend, self.budget = info, backend, budget
         self.run_seed = int(run_seed)
         self.seed = claim_seed(run_seed, info.seed_key)
@@ -180,6 +185,7 @@ class ClaimRun:
         self._on_record = on_record
         self._sweeps: dict[Any, float] = {} if sweeps is None else sweeps
         self._map_points: MapPoints = map_points or _map_here
+        self._family: dict[str, Any] = {} if family is None else family
         self._start = time.perf_counter()
         self._finished = False
 
@@ -189,7 +195,7 @@ class ClaimRun:
         run's records, caches and decisions at home."""
         state = self.__dict__.copy()
         state.update(backend=self.backend.spec, budget=self.budget.name, decisions=[],
-                     extra={}, _on_record=None, _sweeps={}, _map_points=None)
+                     extra={}, _on_record=None, _sweeps={}, _map_points=None, _family={})
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -370,6 +376,17 @@ class ClaimRun:
                 self._sweeps[keys[i]] = float(value)
         return [float(fresh[i]) if i in fresh else self._sweeps[keys[i]]
                 for i in range(len(points))]
+
+    def shared(self, name: str, compute: Callable[[], T]) -> T:
+        """``compute()`` once for the claim and its declared twins: the first member of
+        the family that asks for ``name`` computes it, the others (run right after it,
+        in this process, with the same seed) reuse it; it is dropped when the family
+        is done. For what a body builds before it judges (trained runs, traces) when a
+        twin changes only the judging: like a sweep's name, give it only to something
+        no twin's overrides change."""
+        if name not in self._family:
+            self._family[name] = compute()
+        return cast(T, self._family[name])
 
     def measure(self, measure: Callable[[Any, int], float], points: Sequence[tuple[Any, int]],
                 *, sweep: str | None = None, spread: bool = False) -> list[float]:

@@ -89,6 +89,36 @@ def test_a_sweep_is_measured_once_for_a_claim_and_its_twin(declared):
     assert len(measured) == 5 * 5 == len(set(measured))  # 5 widths x 5 seeds, each once
 
 
+SHARED = '''
+from ntkproof import Box, Twin, claim
+
+CALLS = []
+
+
+def build():
+    CALLS.append("build")
+    return 2.0
+
+
+@claim("share.cosine", kind="bound", title="t", statement="s", source="s", known_sup=1.0,
+       twins=[Twin("twin_small", title="t", statement="s", c=2.2)])
+def test_cosine(ntk, c=2.0):
+    two = ntk.shared("share.two", build)
+    ntk.bound(lambda b, x: (1 - b.cos(x), x * x / (c * two / 2), 1 + b.abs(b.cos(x))),
+              Box(x=(-3.0, 3.0)))
+'''
+
+
+def test_a_shared_value_is_built_once_per_family(tmp_path):
+    (tmp_path / "test_share.py").write_text(SHARED)
+    module = ntkproof.engine.collect.load_theorem_file(tmp_path / "test_share.py")
+    report = ntkproof.verify(theorems=tmp_path)
+    assert report.verdicts() == {"share.cosine": "HOLDS", "share.cosine.twin_small": "FALSIFIED"}
+    assert module.CALLS == ["build"]          # the claim built it, its twin reused it
+    ntkproof.verify(theorems=tmp_path)
+    assert module.CALLS == ["build", "build"]  # dropped when the family was done
+
+
 def test_a_twin_alone_can_be_selected_and_reproduced(declared):
     assert main(["verify", "toy.cosine_2.twin_small_constant", "--out", "out"]) == 0
     assert list(_records(declared / "out")) == ["toy.cosine_2.twin_small_constant"]
