@@ -344,6 +344,8 @@ def _verify_on_dask(args: argparse.Namespace, d: Path) -> int:
     except MissingDependency as exc:
         raise UsageProblem(f"ntkproof: {exc}") from None
     _clear_run_files(out)
+    for warning in cluster.worker_warnings(client):
+        print(f"ntkproof: warning: {warning}", file=sys.stderr)
     command = "ntkproof " + " ".join(shlex.quote(a) for a in args.argv)
     print(f"ntkproof: verifying {' '.join(args.selectors) or 'all claims'} from {d}/ on Dask "
           f"({args.dask}; budget {args.budget}, seed {args.seed}) -> {out}/", flush=True)

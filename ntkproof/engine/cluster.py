@@ -31,12 +31,19 @@ from .claims import matches
 from .collect import ClaimCall, load_theorem_file
 from .execute import reproduce_command
 from .records import RecordWriter, file_origin, new_run_meta, now, write_run_meta, write_selected
-from .runner import ClaimFailed, ClaimUndecided, RunContext
+from .runner import ClaimFailed, ClaimUndecided, Measured, RunContext, as_measured
 
-__all__ = ["connect", "disconnect", "run_calls_on_dask", "map_points_on_cluster"]
+__all__ = ["connect", "disconnect", "run_calls_on_dask", "map_points_on_cluster",
+           "worker_warnings"]
 
 #: How often a claim's task is retried when its worker dies or it fails to run.
 RETRIES = 2
+
+#: Dask's nannies start workers with MALLOC_TRIM_THRESHOLD_=65536. Setting it turns
+#: off glibc's adaptive mmap threshold, so every array above 128 KiB is a fresh mmap
+#: whose pages fault in again: the suite's claims ran 2x slower (a third of it system
+#: time) than in a plain process. ``local:N`` starts its workers without it.
+TRIM_KEY = "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_"
 
 
 def _distributed() -> Any:
@@ -60,14 +67,36 @@ def connect(address: str) -> Any:
         if n < 1:
             raise InvalidArgument(f"--dask {address!r}: local:N needs a whole number of "
                                   "workers N >= 1, e.g. local:2")
-        cluster = distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                                           dashboard_address=None)
+        import dask  # noqa: PLC0415 - comes with distributed
+
+        with dask.config.set({TRIM_KEY: None}):
+            cluster = distributed.LocalCluster(n_workers=n, threads_per_worker=1,
+                                               processes=True, dashboard_address=None)
         return distributed.Client(cluster)
     try:
         return distributed.Client(address, timeout="20s")
     except OSError as exc:
         raise InvalidArgument(f"--dask {address!r}: no Dask scheduler answers there "
                               f"({exc})") from None
+
+
+def _trim_threshold() -> str | None:
+    return os.environ.get("MALLOC_TRIM_THRESHOLD_")
+
+
+def worker_warnings(client: Any) -> list[str]:
+    """What in the workers' environment slows the claims down (one line each)."""
+    try:
+        seen = client.run(_trim_threshold)
+    except Exception:  # noqa: BLE001 - a check, never a reason to fail the run
+        return []
+    slowed = sorted(w for w, v in seen.items() if v is not None)
+    if not slowed:
+        return []
+    return [f"{len(slowed)} of {len(seen)} Dask workers run with MALLOC_TRIM_THRESHOLD_ set "
+            "(Dask's nanny default), which makes numpy-heavy claims about 2x slower; start "
+            "them with the config 'distributed.nanny.pre-spawn-environ."
+            "MALLOC_TRIM_THRESHOLD_: null' (docs/cluster.md)"]
 
 
 def disconnect(client: Any) -> None:
@@ -100,14 +129,14 @@ def _dumps(obj: Any) -> bytes:
             cloudpickle.unregister_pickle_by_value(module)
 
 
-def _point(payload: bytes, x: Any, seed: int) -> float:
+def _point(payload: bytes, x: Any, seed: int) -> Measured:
     import cloudpickle  # noqa: PLC0415 - comes with the optional dask extra
 
-    return float(cloudpickle.loads(payload)(x, seed))
+    return as_measured(cloudpickle.loads(payload)(x, seed))
 
 
-def map_points_on_cluster(measure: Callable[..., float],
-                          points: Sequence[tuple[Any, int]]) -> list[float]:
+def map_points_on_cluster(measure: Callable[..., Any],
+                          points: Sequence[tuple[Any, int]]) -> list[Measured]:
     """Measure the points as tasks of the cluster this code runs on (from inside a
     worker's task, or from a process holding a client); falls back to measuring here
     when ``measure`` cannot travel (its closure holds something unpicklable)."""
@@ -115,17 +144,17 @@ def map_points_on_cluster(measure: Callable[..., float],
     try:
         payload = _dumps(measure)
     except Exception:  # noqa: BLE001 - an unpicklable closure is measured here
-        return [float(measure(x, s)) for x, s in points]
+        return [as_measured(measure(x, s)) for x, s in points]
     xs, seeds = [p[0] for p in points], [p[1] for p in points]
     try:
         distributed.get_worker()
     except ValueError:  # a client process (the pytest plugin's controller)
         client = distributed.get_client()
-        return [float(v) for v in client.gather(client.map(
-            _point, [payload] * len(points), xs, seeds, pure=False, retries=RETRIES))]
+        return list(client.gather(client.map(
+            _point, [payload] * len(points), xs, seeds, pure=False, retries=RETRIES)))
     with distributed.worker_client() as client:
-        return [float(v) for v in client.gather(client.map(
-            _point, [payload] * len(points), xs, seeds, pure=False, retries=RETRIES))]
+        return list(client.gather(client.map(
+            _point, [payload] * len(points), xs, seeds, pure=False, retries=RETRIES)))
 
 
 def _run_remote(file: str, name: str, params: dict[str, Any], config: dict[str, Any]
@@ -182,7 +211,8 @@ def run_calls_on_dask(calls: Sequence[ClaimCall], run_dir: str | os.PathLike[str
     info: dict[str, Any] = dict(client.scheduler_info()) if hasattr(client, "scheduler_info") \
         else {}
     meta["dask"] = {"scheduler": str(info.get("address", "")),
-                    "workers": len(info.get("workers", {}))}
+                    "workers": len(info.get("workers", {})),
+                    "warnings": worker_warnings(client)}
     write_run_meta(out, meta)
     chosen = [c for c in calls if any(matches(i, selectors) for i in c.ids)]
     write_selected(out, "main", [i for c in chosen for i in c.ids if matches(i, selectors)])
