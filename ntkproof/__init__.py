@@ -39,6 +39,7 @@ from .engine.claims import ClaimInfo as ClaimInfo
 from .engine.claims import Twin as Twin
 from .engine.claims import claim as claim
 from .engine.runner import ClaimRun as ClaimRun
+from .engine.runner import Measured as Measured
 from .engine.search import Ball as Ball
 from .engine.search import Box as Box
 from .engine.search import Fixed as Fixed
@@ -63,7 +64,7 @@ from .nn import train as train
 __all__ = [
     "__version__",
     # claims
-    "claim", "Twin", "ClaimInfo", "ClaimRun", "Box", "Ball", "Fixed", "Product",
+    "claim", "Twin", "ClaimInfo", "ClaimRun", "Measured", "Box", "Ball", "Fixed", "Product",
     # derivations
     "Derivation", "Step", "Hypothesis", "chain",
     # networks, kernels, training

@@ -87,6 +87,10 @@ class Decision:
     rate: dict[str, Any] | None = None
     violations: dict[str, Any] | None = None
     data: dict[str, Any] = field(default_factory=dict)
+    #: a sweep's points as measured (:class:`Measured`, in point order; a separation's
+    #: A points, then its B points): what the measure returned besides each value,
+    #: for the body (a precondition on the same runs). Not part of the record.
+    points: list[Any] = field(default_factory=list, repr=False, compare=False)
 
 
 def _finite_or_str(x: float) -> float | str:

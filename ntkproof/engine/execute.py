@@ -25,7 +25,7 @@ from .records import (
     write_run_meta,
     write_selected,
 )
-from .runner import ClaimFailed, ClaimUndecided, RunContext
+from .runner import ClaimFailed, ClaimUndecided, Measured, RunContext
 
 __all__ = ["run_calls", "reproduce_command"]
 
@@ -55,7 +55,7 @@ def run_calls(calls: Sequence[ClaimCall], run_dir: str | os.PathLike[str], *,
     chosen = [c for c in calls if any(matches(i, selectors) for i in c.ids)]
     write_selected(out, "main", [i for c in chosen for i in c.ids if matches(i, selectors)])
     writer = RecordWriter(out, "main")
-    sweeps: dict[Any, float] = {}
+    sweeps: dict[Any, Measured] = {}
 
     def record(rec: dict[str, Any]) -> None:
         writer.write(rec)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, TypeVar, cast
 
 import numpy as np
@@ -39,29 +40,53 @@ from .verdicts import claim_problem, worst_verdict
 T = TypeVar("T")
 
 __all__ = ["ClaimRun", "ClaimSkipped", "ClaimFailed", "ClaimUndecided", "RunContext",
-           "Evaluate", "REFEREE_ZONE", "register_skip_exception"]
+           "Measured", "as_measured", "Evaluate", "REFEREE_ZONE", "register_skip_exception"]
 
 #: A violation smaller than REFEREE_ZONE tolerances is re-checked at 50 digits.
 REFEREE_ZONE = 1e4
 
 Evaluate = Callable[..., Sequence[Any]]
-#: ``map_points(measure, [(x, seed), ...]) -> [value, ...]``: how a run measures a sweep.
-MapPoints = Callable[[Callable[..., float], Sequence[tuple[Any, int]]], list[float]]
 
 
-def _map_here(measure: Callable[..., float], points: Sequence[tuple[Any, int]]) -> list[float]:
+@dataclass(frozen=True, init=False)
+class Measured:
+    """What a sweep's measure returns when the body needs more of a point than its
+    value: ``Measured(error, trained=loss_ratio)``. The check decides on ``value``;
+    ``data`` comes back with it (from a cluster's worker too, with ``spread=True``)
+    and is cached with it, and the body reads it from the decision's ``points``
+    (``d = ntk.rate(...)``; ``max(p.data["trained"] for p in d.points)``). A measure
+    that returns a plain number gives ``Measured(value)``. ``data`` must pickle."""
+
+    value: float
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def __init__(self, value: float, **data: Any) -> None:
+        object.__setattr__(self, "value", float(value))
+        object.__setattr__(self, "data", dict(data))
+
+
+def as_measured(result: Any) -> Measured:
+    """A measure's result as a :class:`Measured` (a number becomes ``Measured(number)``)."""
+    return result if isinstance(result, Measured) else Measured(float(result))
+
+
+#: ``map_points(measure, [(x, seed), ...]) -> [Measured, ...]``: how a run measures a sweep.
+MapPoints = Callable[[Callable[..., Any], Sequence[tuple[Any, int]]], list[Measured]]
+
+
+def _map_here(measure: Callable[..., Any], points: Sequence[tuple[Any, int]]) -> list[Measured]:
     """Measure the points one after the other, in this process."""
-    return [float(measure(x, s)) for x, s in points]
+    return [as_measured(measure(x, s)) for x, s in points]
 
 
 class _SeedOnly:
     """``f(seed)`` as a measurement ``(x, seed) -> value`` (picklable, unlike a lambda)."""
 
-    def __init__(self, f: Callable[[int], float]) -> None:
+    def __init__(self, f: Callable[[int], Any]) -> None:
         self.f = f
 
-    def __call__(self, _x: Any, seed: int) -> float:
-        return float(self.f(seed))
+    def __call__(self, _x: Any, seed: int) -> Measured:
+        return as_measured(self.f(seed))
 
 
 class ClaimSkipped(Exception):
@@ -102,12 +127,12 @@ class RunContext:
     def __init__(self, *, backend: Backend, budget: Budget, run_seed: int,
                  reproduce: Callable[[str], str], on_record: Callable[[dict[str, Any]], None],
                  selected: Callable[[str], bool] | None = None,
-                 sweeps: dict[Any, float] | None = None,
+                 sweeps: dict[Any, Measured] | None = None,
                  map_points: MapPoints | None = None) -> None:
         self.backend, self.budget, self.run_seed = backend, budget, int(run_seed)
         self.reproduce, self.on_record = reproduce, on_record
         self.selected = selected or (lambda _id: True)
-        self.sweeps: dict[Any, float] = {} if sweeps is None else sweeps
+        self.sweeps: dict[Any, Measured] = {} if sweeps is None else sweeps
         self.map_points = map_points
 
     def claim_run(self, info: ClaimInfo, family: dict[str, Any] | None = None) -> ClaimRun:
@@ -173,7 +198,7 @@ class ClaimRun:
 
     def __init__(self, info: ClaimInfo, *, backend: Backend, budget: Budget, run_seed: int,
                  reproduce: str, on_record: Callable[[dict[str, Any]], None],
-                 sweeps: dict[Any, float] | None = None,
+                 sweeps: dict[Any, Measured] | None = None,
                  map_points: MapPoints | None = None,
                  family: dict[str, Any] | None = None) -> None:
         self.info, self.backend, self.budget = info, backend, budget
@@ -183,7 +208,7 @@ class ClaimRun:
         self.decisions: list[dec.Decision] = []
         self.extra: dict[str, Any] = {}
         self._on_record = on_record
-        self._sweeps: dict[Any, float] = {} if sweeps is None else sweeps
+        self._sweeps: dict[Any, Measured] = {} if sweeps is None else sweeps
         self._map_points: MapPoints = map_points or _map_here
         self._family: dict[str, Any] = {} if family is None else family
         self._start = time.perf_counter()
@@ -356,15 +381,17 @@ class ClaimRun:
                                        max(abs(float(lhs)), abs(float(rhs))), s))
         return self._keep(dec.decide_probabilistic(obs, delta, self._tolerance(slack)))
 
-    def _measure_points(self, sweep: str | None, measure: Callable[..., float],
-                        points: Sequence[tuple[Any, int]], spread: bool = False) -> list[float]:
+    def _measure_points(self, sweep: str | None, measure: Callable[..., Any],
+                        points: Sequence[tuple[Any, int]], spread: bool = False
+                        ) -> list[Measured]:
         """``measure(x, seed)`` at every point, cached under ``sweep`` for this run and
         backend; the points not cached yet are measured together: in this process, or,
         with ``spread`` (the check's ``spread=True``: the measure is a function of its
         arguments alone, and the body needs nothing else it does), on the run's cluster
         when it has one (:class:`RunContext`'s ``map_points``). A measure that records
-        what it saw for the body (losses for a precondition, runs reused later) must not
-        spread: on another worker those side effects never reach the body."""
+        what it saw for the body on the side (losses for a precondition, runs reused
+        later) must not spread: on another worker those side effects never reach the
+        body. Returning it in a :class:`Measured` instead brings it back from anywhere."""
         keys = [(sweep, self.backend.spec, self.budget.name, self.run_seed, repr(x), s)
                 if sweep else None for x, s in points]
         todo = [i for i, k in enumerate(keys) if k is None or k not in self._sweeps]
@@ -373,9 +400,8 @@ class ClaimRun:
                          strict=True)) if todo else {}
         for i, value in fresh.items():
             if keys[i] is not None:
-                self._sweeps[keys[i]] = float(value)
-        return [float(fresh[i]) if i in fresh else self._sweeps[keys[i]]
-                for i in range(len(points))]
+                self._sweeps[keys[i]] = value
+        return [fresh[i] if i in fresh else self._sweeps[keys[i]] for i in range(len(points))]
 
     def shared(self, name: str, compute: Callable[[], T]) -> T:
         """``compute()`` once for the claim and its declared twins: the first member of
@@ -388,15 +414,18 @@ class ClaimRun:
             self._family[name] = compute()
         return cast(T, self._family[name])
 
-    def measure(self, measure: Callable[[Any, int], float], points: Sequence[tuple[Any, int]],
-                *, sweep: str | None = None, spread: bool = False) -> list[float]:
+    def measure(self, measure: Callable[[Any, int], Any], points: Sequence[tuple[Any, int]],
+                *, sweep: str | None = None, spread: bool = False) -> list[Any]:
         """``measure(x, seed)`` at each ``(x, seed)`` point, without a decision: for
         values a body needs before it decides (a precondition on the same runs). With
         ``sweep`` the values are cached for the run like :meth:`rate`'s, and a later
-        check under the same name reuses them; ``spread`` as in :meth:`rate`."""
-        return self._measure_points(sweep, measure, list(points), spread)
+        check under the same name reuses them; ``spread`` as in :meth:`rate`. Returns
+        the values as floats, or the :class:`Measured` points when the measure returns
+        them."""
+        got = self._measure_points(sweep, measure, list(points), spread)
+        return [p if p.data else p.value for p in got]
 
-    def rate(self, measure: Callable[[Any, int], float], xs: Sequence[float], *,
+    def rate(self, measure: Callable[[Any, int], Any], xs: Sequence[float], *,
              claimed: float, slack: float, attained: bool = False, variable: str = "m",
              seeds: int | None = None, sweep: str | None = None,
              slack_reason: str = "", spread: bool = False) -> dec.Decision:
@@ -411,18 +440,23 @@ class ClaimRun:
         ``spread=True`` declares that ``measure`` is a function of its arguments alone and
         that the body needs nothing else it does: then, on a Dask run, the points run as
         tasks of their own on the cluster's workers. Leave it False (measured in the
-        claim's process) when the measure records anything the body reads afterwards.
+        claim's process) when the measure records anything the body reads afterwards;
+        or return that as :class:`Measured` data, which comes back in the decision's
+        ``points`` wherever the point ran.
         """
         seeds_n = seeds or self.budget.seeds
         points = [(x, s) for x in xs for s in self.seeds(seeds_n, f"rate/{x}")]
-        flat = self._measure_points(sweep, measure, points, spread)
+        got = self._measure_points(sweep, measure, points, spread)
+        flat = [p.value for p in got]
         errors = [flat[i * seeds_n:(i + 1) * seeds_n] for i in range(len(xs))]
         fit = dec.fit_rate(xs, errors, seed=claim_seed(self.seed, "bootstrap"),
                            n_boot=self.budget.bootstrap)
-        return self._keep(dec.decide_rate(fit, claimed, slack, attained=attained,
-                                          variable=variable, slack_reason=slack_reason))
+        d = dec.decide_rate(fit, claimed, slack, attained=attained, variable=variable,
+                            slack_reason=slack_reason)
+        d.points = got
+        return self._keep(d)
 
-    def separation(self, run_a: Callable[[int], float], run_b: Callable[[int], float], *,
+    def separation(self, run_a: Callable[[int], Any], run_b: Callable[[int], Any], *,
                    margin: float = 0.0, seeds: int | None = None,
                    labels: tuple[str, str] = ("A", "B"),
                    sweep: str | None = None, spread: bool = False) -> dec.Decision:
@@ -434,7 +468,10 @@ class ClaimRun:
                                  spread)
         b = self._measure_points(sweep and f"{sweep}/B", _SeedOnly(run_b), [(0, s) for s in ss],
                                  spread)
-        return self._keep(dec.decide_separation(a, b, margin=margin, labels=labels))
+        d = dec.decide_separation([p.value for p in a], [p.value for p in b], margin=margin,
+                                  labels=labels)
+        d.points = a + b
+        return self._keep(d)
 
     def derivation(self, derivation: Any, *, goal: Any = None, points: int = 24) -> dec.Decision:
         """Check a symbolic derivation step by step (sympy + 50-digit spot checks) and

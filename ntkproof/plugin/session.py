@@ -84,7 +84,7 @@ class NtkSession:
         self.records: list[dict[str, Any]] = []
         self.meta: dict[str, Any] | None = None
         self.problems: list[str] = []
-        self.sweeps: dict[Any, float] = {}  # measured sweeps shared by claims and twins
+        self.sweeps: dict[Any, Any] = {}  # measured sweeps shared by claims and twins
         self.client: Any = None  # a Dask client (--ntk-dask)
         self.map_points: Any = None
         if self.is_controller:

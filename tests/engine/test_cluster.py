@@ -4,6 +4,7 @@ workers; a task that dies is retried, then recorded as ERROR, never lost."""
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -14,7 +15,7 @@ pytest.importorskip("distributed", reason="the dask extra is not installed")
 THEOREM = '''
 import os
 import time
-from ntkproof import Box, Twin, claim
+from ntkproof import Box, Measured, Twin, claim
 
 
 @claim("toy.cosine", kind="bound", title="1 - cos x <= x^2/2", statement="s", source="s",
@@ -27,14 +28,17 @@ def where(m, seed):
     time.sleep(0.1)  # long enough that the scheduler spreads the points
     with open(os.path.join(os.environ["NTKPROOF_TEST_PIDS"], f"{os.getpid()}-{m}-{seed}"), "w"):
         pass
-    return 2.0 / m
+    return Measured(2.0 / m, pid=os.getpid())
 
 
 @claim("toy.rate", kind="rate", title="2/m", statement="s", source="s",
        twins=[Twin("twin_fast", title="t", statement="s", claimed=-2.0)])
 def test_rate(ntk, claimed=-1.0):
-    ntk.rate(where, [8, 16, 32, 64, 128], claimed=claimed, slack=0.05, sweep="toy.rate",
-             slack_reason="exact 1/m: no finite-size bias", spread=True)
+    d = ntk.rate(where, [8, 16, 32, 64, 128], claimed=claimed, slack=0.05, sweep="toy.rate",
+                 slack_reason="exact 1/m: no finite-size bias", spread=True)
+    # what each point returned besides its value reaches the body, from any worker
+    ntk.require("points with their data", float(len({p.data["pid"] for p in d.points})),
+                at_least=float(os.environ.get("NTKPROOF_TEST_WORKERS", "1")))
 
 
 def made(label):
@@ -84,7 +88,11 @@ def test_a_dask_run_gives_the_local_report_and_spreads_a_sweep(project, capsys):
     assert main(["verify", "--out", "local"]) == 0
     for p in (project / "pids").iterdir():
         p.unlink()
-    assert main(["verify", "--dask", "local:2", "--out", "dask"]) == 0
+    os.environ["NTKPROOF_TEST_WORKERS"] = "2"   # the body sees both workers' points
+    try:
+        assert main(["verify", "--dask", "local:2", "--out", "dask"]) == 0
+    finally:
+        del os.environ["NTKPROOF_TEST_WORKERS"]
     local, dask = _claims(project / "local"), _claims(project / "dask")
     assert {k: v["verdict"] for k, v in dask.items()} == {k: v["verdict"] for k, v in
                                                         local.items()}
@@ -109,3 +117,25 @@ def test_dask_arguments_are_checked(project, capsys):
     assert main(["verify", "--dask", "local:0"]) == 4
     assert "local:N needs a whole number of workers" in capsys.readouterr().err
     assert main(["verify", "--dask", "local:2", "--jobs", "2"]) == 4
+
+
+def test_local_workers_keep_the_adaptive_malloc_and_a_slowed_cluster_is_named(project):
+    """Dask's nannies set MALLOC_TRIM_THRESHOLD_, which doubles the claims' time (every
+    array above 128 KiB becomes a fresh mmap): ``local:N`` leaves it unset, and a cluster
+    started with Dask's default gets a warning that says what to change."""
+    import distributed
+
+    from ntkproof.engine import cluster
+
+    client = cluster.connect("local:1")
+    try:
+        assert set(client.run(cluster._trim_threshold).values()) == {None}
+        assert cluster.worker_warnings(client) == []
+    finally:
+        cluster.disconnect(client)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as default, \
+            distributed.Client(default) as slowed:
+        (warning,) = cluster.worker_warnings(slowed)
+    assert "1 of 1 Dask workers run with MALLOC_TRIM_THRESHOLD_ set" in warning
+    assert "MALLOC_TRIM_THRESHOLD_: null" in warning

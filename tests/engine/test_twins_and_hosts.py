@@ -119,6 +119,50 @@ def test_a_shared_value_is_built_once_per_family(tmp_path):
     assert module.CALLS == ["build", "build"]  # dropped when the family was done
 
 
+MEASURED = '''
+from ntkproof import Measured, Twin, claim
+
+CALLS = []
+
+
+def run(m, seed):
+    CALLS.append((m, seed))
+    return Measured(3.0 / m, trained=1.0 / m)
+
+
+@claim("meas.rate", kind="rate", title="t", statement="s", source="s",
+       twins=[Twin("twin_fast", title="t", statement="s", claimed=-2.0)])
+def test_rate(ntk, claimed=-1.0):
+    d = ntk.rate(run, [8, 16, 32, 64, 128], claimed=claimed, slack=0.05, seeds=3, sweep="meas",
+                 slack_reason="exact", spread=True)
+    assert all(abs(p.value - 3 * p.data["trained"]) < 1e-12 for p in d.points)
+    ntk.require("trained", max(p.data["trained"] for p in d.points), at_most=0.2)
+
+
+@claim("meas.separation", kind="separation", title="t", statement="s", source="s")
+def test_separation(ntk):
+    d = ntk.separation(lambda s: Measured(0.1 + s % 7 / 100, side="a"), lambda s: 1.0,
+                       seeds=6, margin=0.5)
+    assert [p.data.get("side") for p in d.points] == ["a"] * 6 + [None] * 6
+    assert ntk.measure(lambda x, s: Measured(x, twice=2 * x), [(1.0, 0)])[0].data == {"twice": 2.0}
+    assert ntk.measure(lambda x, s: x, [(1.0, 0)]) == [1.0]
+'''
+
+
+def test_measured_points_bring_their_data_to_the_body_and_to_a_twin(tmp_path):
+    """A measure may return ``Measured(value, **data)``: the check decides on the value and
+    the body reads the data from the decision's points, also where a twin reuses the
+    claim's cached sweep."""
+    (tmp_path / "test_meas.py").write_text(MEASURED)
+    module = ntkproof.engine.collect.load_theorem_file(tmp_path / "test_meas.py")
+    report = ntkproof.verify(theorems=tmp_path)
+    assert report.verdicts() == {"meas.rate": "HOLDS", "meas.rate.twin_fast": "FALSIFIED",
+                                 "meas.separation": "HOLDS"}
+    assert len(module.CALLS) == 15                      # measured once for claim and twin
+    for cid in ("meas.rate", "meas.rate.twin_fast"):    # the narrowest net's 1/8, from the points
+        assert "measured 0.125, required <= 0.2" in report.claim(cid)["message"]
+
+
 def test_a_twin_alone_can_be_selected_and_reproduced(declared):
     assert main(["verify", "toy.cosine_2.twin_small_constant", "--out", "out"]) == 0
     assert list(_records(declared / "out")) == ["toy.cosine_2.twin_small_constant"]
