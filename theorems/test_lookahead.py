@@ -165,7 +165,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from ntkproof import Derivation, Hypothesis, Step, Twin, chain, claim
+from ntkproof import Derivation, Hypothesis, Measured, Step, Twin, chain, claim
 from ntkproof.nn.data import sphere_teacher
 from ntkproof.nn.empirical_ntk import empirical_ntk
 from ntkproof.nn.kernels import infinite_width
@@ -674,22 +674,21 @@ def _width_rate(ntk, experiment, name: str, claimed: float) -> None:
     """The rate of ``experiment``'s first value over the width ladder; every run must
     have trained (``TRAINED``)."""
     data_seed = ntk.seeds(1, "data")[0] % 2**31
-    losses: list[float] = []          # this body's runs (a twin reuses the claim's sweep)
 
     def measure(m, seed):
         value, loss = experiment(int(m), seed % 2**31, data_seed)
-        losses.append(loss)
-        return value
+        return Measured(value, trained=loss)
 
     _note_numpy(ntk)
     low, high = ntk.pick(quick=(6, 11), thorough=(6, 12))
     widths = [2**k for k in range(low, high + 1)]
+    # each point is a function of (m, seed) alone and brings its loss back with it, so on
+    # a Dask run the points spread over the workers (docs/cluster.md)
     d = ntk.rate(measure, widths, claimed=claimed, slack=SLACK, slack_reason=SLACK_REASON,
                  seeds=ntk.pick(quick=32, thorough=64),
-                 sweep=f"lookahead.{name}")
-    if losses:
-        ntk.require("trained", max(losses), at_most=TRAINED,
-                    what="largest final/initial training loss over the ladder's GD runs")
+                 sweep=f"lookahead.{name}", spread=True)
+    ntk.require("trained", max(p.data["trained"] for p in d.points), at_most=TRAINED,
+                what="largest final/initial training loss over the ladder's GD runs")
     ntk.record(medians=d.data["medians"], widths=widths)
 
 
@@ -745,23 +744,25 @@ def _al_body(ntk, first: str, second: str, margin: float) -> None:
     swapped = first != "mlmoc"
     n = ntk.pick(quick=3, standard=8) if swapped else ntk.pick(quick=3, standard=80,
                                                                 thorough=160)
-    curves: dict[str, list] = {first: [], second: []}
 
     def run(method):
         def mean_error(seed):
             c = active_learning_curve(method, seed=seed % 2**31, config=AL_CONFIG)
-            curves[method].append(c)
-            return c.mean_error
+            return Measured(c.mean_error, curve=c)
         return mean_error
 
     _note_numpy(ntk)
-    ntk.separation(run(first), run(second), margin=margin, seeds=n, labels=(first, second),
-                   sweep="lookahead.active_learning" + ("/swapped" if swapped else ""))
-    done = [c for cs in curves.values() for c in cs]
-    if done:
-        ntk.require("trained", max(max(c.train_loss_ratio) for c in done), at_most=AL_TRAINED,
-                    what="largest final/initial training loss over every head, round and seed")
-    if not swapped and all(len(cs) == n for cs in curves.values()):
+    # a run is a function of its seed alone and brings its curve back: on a Dask run the
+    # seeds spread over the workers (docs/cluster.md)
+    d = ntk.separation(run(first), run(second), margin=margin, seeds=n, labels=(first, second),
+                       sweep="lookahead.active_learning" + ("/swapped" if swapped else ""),
+                       spread=True)
+    curves = {first: [p.data["curve"] for p in d.points[:n]],
+              second: [p.data["curve"] for p in d.points[n:]]}
+    ntk.require("trained", max(max(c.train_loss_ratio) for cs in curves.values() for c in cs),
+                at_most=AL_TRAINED,
+                what="largest final/initial training loss over every head, round and seed")
+    if not swapped:
         pairs = list(zip(curves["mlmoc"], curves["random"], strict=True))
         ntk.record(labelled=curves["mlmoc"][0].labelled, config=str(AL_CONFIG),
                    accuracy_mean={m: np.mean([c.accuracy for c in cs], axis=0).round(4).tolist()
