@@ -135,7 +135,7 @@ linearisation in function space, the eNTK Grams at the kept steps, every seed's 
 relative in the measured errors); ``by_width`` trains the seeds ``ntk.rate`` asks for at a
 width on its first call there. Precondition: every run trained (final loss at
 most 5e-2 of the initial, 2e-1 for the depth-3 MLP; observed at most 1.0e-2 for the two-layer
-nets over run seeds 0–4, 7e-2 for the depth-3 tanh MLP, whose runs fit slowest).
+nets over run seeds 0–4, 7.8e-2 for the depth-3 tanh MLP over run seeds 0–4, whose runs fit slowest).
 Slack of each upper rate: the finite-size bias of the budget's ladder, measured on pooled
 runs (two-layer: 32 seeds, 2^5…2^11 for quick and 2^5…2^12 for standard): the drift (slope
 of the upper half minus the lower half of the ladder) was -0.01 / -0.06 (two-layer ReLU
