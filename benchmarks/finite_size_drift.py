@@ -73,9 +73,6 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--batch", type=int, default=24, help="seeds trained as one computation")
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--summary", action="store_true", help="only summarise --out")
-    p.add_argument("--label-std", type=float, default=None,
-                   help="the depth-3 MLP's label scale (the theorem file's MLP3_LABEL_STD "
-                        "by default; 0: the teacher's labels unscaled)")
     a = p.parse_args(argv)
     widths = [2 ** k for k in range(a.log2[0], a.log2[1] + 1)]
     entries = json.loads(a.out.read_text()) if a.out.exists() else []
@@ -83,8 +80,6 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(pooled(entries, widths), indent=1))
         return 0
     mod, b = theorem_module(), get_backend("numpy")
-    if a.label_std is not None:
-        mod.MLP3_LABEL_STD = a.label_std
     for i in range(len(entries), a.datasets):
         data_seed, t0 = 10000 + i, time.perf_counter()
         errors, worst_loss = {}, 0.0

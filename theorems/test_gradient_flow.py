@@ -413,8 +413,7 @@ def track_seeds(b, arch: str, act: str, m: int, seeds: list[int], data_seed: int
     else:   # depth-3 MLP: two hidden layers, every weight trained
         nets = [MLP(2, m, act, d=5, seed=s, backend=b) for s in seeds]
     X, Xe = b.asarray(ds.x_train), b.asarray(np.vstack([ds.x_train, ds.x_test]))
-    y = ds.y_train if arch == "two_layer" or not MLP3_LABEL_STD \
-        else ds.y_train * (MLP3_LABEL_STD / np.std(ds.y_train))
+    y = ds.y_train if arch == "two_layer" else ds.y_train * (MLP3_LABEL_STD / np.std(ds.y_train))
     steps, gap = 200, quantity == "gap"
     lrs = [lr / 2 for lr in max_learning_rates(nets, X)]
     runs = train_seeds(nets, X, b.asarray(y), lr=lrs, steps=steps, linearized=gap,

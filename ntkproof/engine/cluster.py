@@ -5,7 +5,8 @@ worker of a running Dask scheduler (``tcp://host:8786``); ``--dask local:N`` sta
 ``LocalCluster`` of N single-threaded worker processes. Inside a claim, the points of
 a sweep (width × seed of ``ntk.rate``, seeds of ``ntk.separation``) whose check
 declares ``spread=True`` are submitted to the cluster as tasks of their own, so one
-expensive rate claim spreads over many workers (the claim's task secedes while it waits: ``distributed.worker_client``).
+expensive rate claim spreads over many workers (the claim's task secedes while it
+waits: ``distributed.worker_client``).
 
 The records come back to this process and go into the same run folder as a local
 run's, with the same seeds, hence the same report. A task whose worker dies or

@@ -420,10 +420,10 @@ class ClaimRun:
         values a body needs before it decides (a precondition on the same runs). With
         ``sweep`` the values are cached for the run like :meth:`rate`'s, and a later
         check under the same name reuses them; ``spread`` as in :meth:`rate`. Returns
-        the values as floats, or the :class:`Measured` points when the measure returns
-        them."""
+        the values as floats, or every point as :class:`Measured` when any of them
+        carries data."""
         got = self._measure_points(sweep, measure, list(points), spread)
-        return [p if p.data else p.value for p in got]
+        return list(got) if any(p.data for p in got) else [p.value for p in got]
 
     def rate(self, measure: Callable[[Any, int], Any], xs: Sequence[float], *,
              claimed: float, slack: float, attained: bool = False, variable: str = "m",

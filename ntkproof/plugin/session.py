@@ -33,7 +33,7 @@ from ..engine.records import (
     write_run_meta,
     write_selected,
 )
-from ..engine.runner import RunContext, describe
+from ..engine.runner import Measured, RunContext, describe
 from ..engine.verdicts import failing_claims
 from ..errors import InvalidArgument, MissingDependency, UnknownName
 from ..report import write_report
@@ -84,7 +84,7 @@ class NtkSession:
         self.records: list[dict[str, Any]] = []
         self.meta: dict[str, Any] | None = None
         self.problems: list[str] = []
-        self.sweeps: dict[Any, Any] = {}  # measured sweeps shared by claims and twins
+        self.sweeps: dict[Any, Measured] = {}  # measured sweeps shared by claims and twins
         self.client: Any = None  # a Dask client (--ntk-dask)
         self.map_points: Any = None
         if self.is_controller:
