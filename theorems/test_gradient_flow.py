@@ -132,8 +132,8 @@ tracking 2^5…2^11 with 16 seeds, kernel 2^7…2^13 with 12 (``TANH_SIZES``; se
 The seeds of one width train as one batched computation (``train_seeds``: the network, its
 linearisation in function space, the eNTK Grams at the kept steps, every seed's own step size
 2n/λ_max/2 from one stacked Gram), the same steps as ``train`` per seed to rounding (1e-13
-relative in the measured errors); ``by_width`` trains the seeds ``ntk.rate`` asks for at a
-width on its first call there. Precondition: every run trained (final loss at
+relative in the measured errors): ``ntk.rate(..., batch=True)`` asks for every seed of a width
+in one call (one task on a Dask run). Precondition: every run trained (final loss at
 most 5e-2 of the initial, 2e-1 for the depth-3 MLP; observed at most 1.0e-2 for the two-layer
 nets over run seeds 0–4, 7.8e-2 for the depth-3 tanh MLP over run seeds 0–4, whose runs fit slowest).
 Slack of each upper rate: the finite-size bias of the budget's ladder, measured on pooled
@@ -187,7 +187,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from ntkproof import Twin, claim
+from ntkproof import Measured, Twin, claim
 from ntkproof.derivation import Derivation, Hypothesis, chain
 from ntkproof.errors import DivergenceError
 from ntkproof.nn.batched import empirical_ntk_seeds, max_learning_rates, train_seeds
@@ -435,22 +435,12 @@ def track_seeds(b, arch: str, act: str, m: int, seeds: list[int], data_seed: int
     return out
 
 
-def by_width(ntk, seeds: int, run_width):
-    """``measure(x, seed)`` for ``ntk.rate``/``ntk.measure`` that trains the seeds of one
-    ladder value together: the first call at ``x`` runs ``run_width(x, seeds)`` for every
-    seed the rate asks for there (``ntk.seeds(seeds, f"rate/{x}")``, ``ntk.rate``'s own
-    draw) and keeps the results; the other seeds of ``x`` read them (a seed outside that
-    set runs on its own). Local to one body: a twin that reuses its claim's cached sweep
-    never calls it, so nothing is trained twice."""
-    done: dict = {}
-
-    def measure(x, seed):
-        if x not in done:
-            ss = ntk.seeds(seeds, f"rate/{x}")
-            done[x] = dict(zip(ss, run_width(x, ss), strict=True))
-        if seed not in done[x]:
-            done[x][seed] = run_width(x, [seed])[0]
-        return done[x][seed]
+def with_trained(run_width, quantity: str):
+    """``ntk.rate``'s batch measure ``(m, seeds) -> [Measured]`` from ``run_width(m, seeds)``'s
+    rows: the measured ``quantity``, with the run's final/initial loss as data for the body's
+    precondition (it comes back from a cluster's worker too, and with a cached sweep)."""
+    def measure(m, seeds):
+        return [Measured(row[quantity], trained=row["trained"]) for row in run_width(m, seeds)]
     return measure
 
 
@@ -476,30 +466,26 @@ def mlp3_runs(ntk, act: str, quantity: str, seeds: int):
 
 
 def _rate_claim(ntk, arch: str, act: str, quantity: str, claimed: float) -> None:
-    losses: list[float] = []   # this body's runs (a twin reuses the claim's sweep)
     tanh = (arch, act) == ("two_layer", "tanh")
     seeds = TANH_SIZES[quantity][2] if tanh else ntk.pick(quick=16, standard=24)
     if arch == "mlp3":
-        runs = by_width(ntk, seeds, mlp3_runs(ntk, act, quantity, seeds))
+        run_width = mlp3_runs(ntk, act, quantity, seeds)
     else:
         data_seed = ntk.seeds(1, "data")[0] % 2**31
-        runs = by_width(ntk, seeds, lambda m, ss: track_seeds(
-            ntk.backend, arch, act, int(m), [s % 2**31 for s in ss], data_seed, quantity))
+        backend = ntk.backend
 
-    def measure(m, seed):
-        out = runs(m, seed)
-        losses.append(out["trained"])
-        return out[quantity]
+        def run_width(m, ss):
+            return track_seeds(backend, arch, act, int(m), [s % 2**31 for s in ss], data_seed,
+                               quantity)
 
     quick, standard = SLACK[arch, act, quantity]
-    ntk.rate(measure, _widths(ntk, arch, act, quantity), claimed=claimed,
-             slack=ntk.pick(quick=quick, standard=standard),
-             slack_reason=(TANH_SLACK_REASON if tanh else MLP3_SLACK_REASON if arch == "mlp3"
-                           else SLACK_REASON), variable="m", seeds=seeds,
-             sweep=f"gradient_flow.track/{arch}/{act}/{quantity}")
-    if losses:
-        ntk.require("trained", max(losses), at_most=TRAINED[arch],
-                    what="largest final/initial training loss over the ladder")
+    d = ntk.rate(with_trained(run_width, quantity), _widths(ntk, arch, act, quantity),
+                 claimed=claimed, slack=ntk.pick(quick=quick, standard=standard),
+                 slack_reason=(TANH_SLACK_REASON if tanh else MLP3_SLACK_REASON
+                               if arch == "mlp3" else SLACK_REASON), variable="m", seeds=seeds,
+                 sweep=f"gradient_flow.track/{arch}/{act}/{quantity}", batch=True, spread=True)
+    ntk.require("trained", max(p.data["trained"] for p in d.points), at_most=TRAINED[arch],
+                what="largest final/initial training loss over the ladder")
 
 
 def tracking_claim(extra_twins=(), **where):
@@ -755,26 +741,23 @@ def test_equivalence(ntk, claimed=-0.125):
     data = arora_data(ntk.seeds(1, "data")[0] % 2**31)
     X, y, Xt = data
     xs = [2 ** k for k in range(5, ntk.pick(quick=9, standard=10, thorough=11) + 1)]
-    trained: list[float] = []   # this body's runs (a twin reuses the claim's sweeps)
+    trained: list[float] = []   # the runs' loss ratios (also from a twin's cached sweeps)
     seeds = ntk.pick(quick=16, standard=24)
     for depth in (2, 3):
         Kall = np.asarray(infinite_width(np.vstack([X, Xt]) * np.sqrt(EQ_D / 2), depth=depth,
                                          W_std=np.sqrt(2)).ntk)
         f_ntk = kernel_regression(Kall[:EQ_N, :EQ_N], y, k_test_train=Kall[EQ_N:, :EQ_N]).test
 
-        runs = by_width(ntk, seeds, lambda m, ss, depth=depth, f_ntk=f_ntk: equivalence_runs(
-            ntk.backend, depth, int(m), [s % 2**31 for s in ss], data, f_ntk))
+        def measure(m, ss, depth=depth, f_ntk=f_ntk, backend=ntk.backend):
+            return [Measured(gap, trained=ratio) for gap, ratio in equivalence_runs(
+                backend, depth, int(m), [s % 2**31 for s in ss], data, f_ntk)]
 
-        def measure(m, seed, runs=runs):
-            gap, ratio = runs(m, seed)
-            trained.append(ratio)
-            return gap
-
-        ntk.rate(measure, xs, claimed=claimed, slack=0.0,
+        d = ntk.rate(measure, xs, claimed=claimed, slack=0.0,
                  slack_reason="none: the drift is positive (local slopes flatten towards the "
                               "initial function's exact κ = O(m^-1/4)), and the claim lies 1/8 "
                               "above that asymptote", variable="m",
-                 seeds=seeds, sweep=f"gradient_flow.equivalence/L{depth}")
-    if trained:
-        ntk.require("trained to convergence", max(trained), at_most=CONVERGED,
-                    what="largest final/initial training loss over depths, widths and seeds")
+                 seeds=seeds, sweep=f"gradient_flow.equivalence/L{depth}", batch=True,
+                 spread=True)
+        trained += [p.data["trained"] for p in d.points]
+    ntk.require("trained to convergence", max(trained), at_most=CONVERGED,
+                what="largest final/initial training loss over depths, widths and seeds")

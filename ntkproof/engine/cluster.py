@@ -3,10 +3,11 @@
 ``ntkproof verify --dask ADDRESS`` sends each claim (with its declared twins) to a
 worker of a running Dask scheduler (``tcp://host:8786``); ``--dask local:N`` starts a
 ``LocalCluster`` of N single-threaded worker processes. Inside a claim, the points of
-a sweep (width × seed of ``ntk.rate``, seeds of ``ntk.separation``) whose check
-declares ``spread=True`` are submitted to the cluster as tasks of their own, so one
-expensive rate claim spreads over many workers (the claim's task secedes while it
-waits: ``distributed.worker_client``).
+a sweep (width × seed of ``ntk.rate``, or a width with all its seeds for a ``batch``
+measure; seeds of ``ntk.separation``) whose check declares ``spread=True`` are
+submitted to the cluster as tasks of their own, so one expensive rate claim spreads
+over many workers (the claim's task secedes while it waits:
+``distributed.worker_client``).
 
 The records come back to this process and go into the same run folder as a local
 run's, with the same seeds, hence the same report. A task whose worker dies or
@@ -32,7 +33,7 @@ from .claims import matches
 from .collect import ClaimCall, load_theorem_file
 from .execute import reproduce_command
 from .records import RecordWriter, file_origin, new_run_meta, now, write_run_meta, write_selected
-from .runner import ClaimFailed, ClaimUndecided, Measured, RunContext, as_measured
+from .runner import ClaimFailed, ClaimUndecided, RunContext
 
 __all__ = ["connect", "disconnect", "run_calls_on_dask", "map_points_on_cluster",
            "worker_warnings"]
@@ -130,22 +131,23 @@ def _dumps(obj: Any) -> bytes:
             cloudpickle.unregister_pickle_by_value(module)
 
 
-def _point(payload: bytes, x: Any, seed: int) -> Measured:
+def _point(payload: bytes, x: Any, seeds: Any) -> Any:
     import cloudpickle  # noqa: PLC0415 - comes with the optional dask extra
 
-    return as_measured(cloudpickle.loads(payload)(x, seed))
+    return cloudpickle.loads(payload)(x, seeds)
 
 
-def map_points_on_cluster(measure: Callable[..., Any],
-                          points: Sequence[tuple[Any, int]]) -> list[Measured]:
-    """Measure the points as tasks of the cluster this code runs on (from inside a
-    worker's task, or from a process holding a client); falls back to measuring here
-    when ``measure`` cannot travel (its closure holds something unpicklable)."""
+def map_points_on_cluster(task: Callable[..., Any],
+                          points: Sequence[tuple[Any, Any]]) -> list[Any]:
+    """``task(x, seeds)`` for each point (a seed, or every seed of one ladder value) as
+    tasks of the cluster this code runs on (from inside a worker's task, or from a
+    process holding a client); falls back to running here when ``task`` cannot travel
+    (its measure's closure holds something unpicklable)."""
     distributed = _distributed()
     try:
-        payload = _dumps(measure)
+        payload = _dumps(task)
     except Exception:  # noqa: BLE001 - an unpicklable closure is measured here
-        return [as_measured(measure(x, s)) for x, s in points]
+        return [task(x, s) for x, s in points]
     xs, seeds = [p[0] for p in points], [p[1] for p in points]
     try:
         distributed.get_worker()

@@ -70,13 +70,33 @@ def as_measured(result: Any) -> Measured:
     return result if isinstance(result, Measured) else Measured(float(result))
 
 
-#: ``map_points(measure, [(x, seed), ...]) -> [Measured, ...]``: how a run measures a sweep.
-MapPoints = Callable[[Callable[..., Any], Sequence[tuple[Any, int]]], list[Measured]]
+#: ``map_points(task, [(x, seeds), ...]) -> [task(x, seeds), ...]``: how a run measures a
+#: sweep (``task`` a :class:`_Points`: one seed, or every seed of a ladder value, per call).
+MapPoints = Callable[[Callable[..., Any], Sequence[tuple[Any, Any]]], list[Any]]
 
 
-def _map_here(measure: Callable[..., Any], points: Sequence[tuple[Any, int]]) -> list[Measured]:
-    """Measure the points one after the other, in this process."""
-    return [as_measured(measure(x, s)) for x, s in points]
+def _map_here(task: Callable[..., Any], args: Sequence[tuple[Any, Any]]) -> list[Any]:
+    """Run ``task`` on each argument pair, one after the other, in this process."""
+    return [task(x, s) for x, s in args]
+
+
+class _Points:
+    """A sweep's unit of work: ``measure(x, seed)`` as one :class:`Measured`, or, with
+    ``batch``, ``measure(x, seeds)`` (every seed of one ladder value in one call) as a
+    list of them, one per seed. Picklable, so the work can run on a cluster's worker."""
+
+    def __init__(self, measure: Callable[..., Any], batch: bool) -> None:
+        self.measure, self.batch = measure, batch
+
+    def __call__(self, x: Any, seeds: Any) -> Any:
+        if not self.batch:
+            return as_measured(self.measure(x, seeds))
+        got = list(self.measure(x, list(seeds)))
+        if len(got) != len(seeds):
+            raise InvalidArgument(f"a batch measure returned {len(got)} values for the "
+                                  f"{len(seeds)} seeds at x = {x!r}: it must return one "
+                                  "value per seed, in the order of the seeds")
+        return [as_measured(v) for v in got]
 
 
 class _SeedOnly:
@@ -382,8 +402,8 @@ class ClaimRun:
         return self._keep(dec.decide_probabilistic(obs, delta, self._tolerance(slack)))
 
     def _measure_points(self, sweep: str | None, measure: Callable[..., Any],
-                        points: Sequence[tuple[Any, int]], spread: bool = False
-                        ) -> list[Measured]:
+                        points: Sequence[tuple[Any, int]], spread: bool = False,
+                        batch: bool = False) -> list[Measured]:
         """``measure(x, seed)`` at every point, cached under ``sweep`` for this run and
         backend; the points not cached yet are measured together: in this process, or,
         with ``spread`` (the check's ``spread=True``: the measure is a function of its
@@ -391,13 +411,25 @@ class ClaimRun:
         when it has one (:class:`RunContext`'s ``map_points``). A measure that records
         what it saw for the body on the side (losses for a precondition, runs reused
         later) must not spread: on another worker those side effects never reach the
-        body. Returning it in a :class:`Measured` instead brings it back from anywhere."""
+        body. Returning it in a :class:`Measured` instead brings it back from anywhere.
+
+        With ``batch`` the measure is ``measure(x, seeds)``: one call (one task when
+        spread) per ladder value for all of its points not cached yet, in their order."""
         keys = [(sweep, self.backend.spec, self.budget.name, self.run_seed, repr(x), s)
                 if sweep else None for x, s in points]
         todo = [i for i, k in enumerate(keys) if k is None or k not in self._sweeps]
         mapper = self._map_points if spread else _map_here
-        fresh = dict(zip(todo, mapper(measure, [points[i] for i in todo]),
-                         strict=True)) if todo else {}
+        task = _Points(measure, batch)
+        fresh: dict[int, Measured] = {}
+        if todo and batch:
+            groups: dict[str, list[int]] = {}
+            for i in todo:
+                groups.setdefault(repr(points[i][0]), []).append(i)
+            args = [(points[g[0]][0], tuple(points[i][1] for i in g)) for g in groups.values()]
+            for g, got in zip(groups.values(), mapper(task, args), strict=True):
+                fresh.update(zip(g, got, strict=True))
+        elif todo:
+            fresh = dict(zip(todo, mapper(task, [points[i] for i in todo]), strict=True))
         for i, value in fresh.items():
             if keys[i] is not None:
                 self._sweeps[keys[i]] = value
@@ -415,20 +447,22 @@ class ClaimRun:
         return cast(T, self._family[name])
 
     def measure(self, measure: Callable[[Any, int], Any], points: Sequence[tuple[Any, int]],
-                *, sweep: str | None = None, spread: bool = False) -> list[Any]:
+                *, sweep: str | None = None, spread: bool = False,
+                batch: bool = False) -> list[Any]:
         """``measure(x, seed)`` at each ``(x, seed)`` point, without a decision: for
         values a body needs before it decides (a precondition on the same runs). With
         ``sweep`` the values are cached for the run like :meth:`rate`'s, and a later
-        check under the same name reuses them; ``spread`` as in :meth:`rate`. Returns
-        the values as floats, or every point as :class:`Measured` when any of them
-        carries data."""
-        got = self._measure_points(sweep, measure, list(points), spread)
+        check under the same name reuses them; ``spread`` and ``batch`` as in
+        :meth:`rate`. Returns the values as floats, or every point as :class:`Measured`
+        when any of them carries data."""
+        got = self._measure_points(sweep, measure, list(points), spread, batch)
         return list(got) if any(p.data for p in got) else [p.value for p in got]
 
     def rate(self, measure: Callable[[Any, int], Any], xs: Sequence[float], *,
              claimed: float, slack: float, attained: bool = False, variable: str = "m",
              seeds: int | None = None, sweep: str | None = None,
-             slack_reason: str = "", spread: bool = False) -> dec.Decision:
+             slack_reason: str = "", spread: bool = False,
+             batch: bool = False) -> dec.Decision:
         """Fit error ~ x^p over the ladder ``xs`` (``measure(x, seed) -> error``)
         and decide against the claimed exponent (upper or attained rate).
 
@@ -443,10 +477,16 @@ class ClaimRun:
         claim's process) when the measure records anything the body reads afterwards;
         or return that as :class:`Measured` data, which comes back in the decision's
         ``points`` wherever the point ran.
+
+        ``batch=True`` makes the measure ``measure(x, seeds) -> [value per seed]``: the
+        seeds of one ladder value in one call (networks trained as one stacked
+        computation), and with ``spread`` one cluster task per ladder value. A ladder
+        value is then always measured as one group, so a local and a Dask run compute
+        the same numbers.
         """
         seeds_n = seeds or self.budget.seeds
         points = [(x, s) for x in xs for s in self.seeds(seeds_n, f"rate/{x}")]
-        got = self._measure_points(sweep, measure, points, spread)
+        got = self._measure_points(sweep, measure, points, spread, batch)
         flat = [p.value for p in got]
         errors = [flat[i * seeds_n:(i + 1) * seeds_n] for i in range(len(xs))]
         fit = dec.fit_rate(xs, errors, seed=claim_seed(self.seed, "bootstrap"),

@@ -41,6 +41,23 @@ def test_rate(ntk, claimed=-1.0):
                 at_least=float(os.environ.get("NTKPROOF_TEST_WORKERS", "1")))
 
 
+def per_width(m, seeds):
+    """Every seed of a width in one call (as networks trained as one stacked computation)."""
+    time.sleep(0.1)
+    with open(os.path.join(os.environ["NTKPROOF_TEST_PIDS"], f"{os.getpid()}-{m}-all"), "w") as f:
+        f.write(str(len(seeds)))
+    return [Measured(4.0 / m, pid=os.getpid()) for _ in seeds]
+
+
+@claim("toy.batched", kind="rate", title="4/m", statement="s", source="s",
+       twins=[Twin("twin_fast", title="t", statement="s", claimed=-2.0)])
+def test_batched(ntk, claimed=-1.0):
+    d = ntk.rate(per_width, [8, 16, 32, 64, 128], claimed=claimed, slack=0.05,
+                 sweep="toy.batched", slack_reason="exact 1/m", spread=True, batch=True)
+    ntk.require("points with their data", float(len({p.data["pid"] for p in d.points})),
+                at_least=float(os.environ.get("NTKPROOF_TEST_WORKERS", "1")))
+
+
 def made(label):
     """A factory's claim (its function is called ``test`` under another attribute) whose
     measure keeps what it saw for the body: it does not spread, so the body sees it."""
@@ -101,9 +118,14 @@ def test_a_dask_run_gives_the_local_report_and_spreads_a_sweep(project, capsys):
         assert dask[cid].get("tightness") == local[cid].get("tightness")
     assert main(["diff", "local", "dask"]) == 0
     assert "0 verdict changes, 0 moved" in capsys.readouterr().out
-    points = list((project / "pids").iterdir())
+    points = [p for p in (project / "pids").iterdir() if not p.name.endswith("-all")]
     assert len(points) == 25, "the claim and its twin share one sweep of 5 x 5 points"
     assert len({p.name.split("-")[0] for p in points}) == 2, "both workers measured points"
+    widths = [p for p in (project / "pids").iterdir() if p.name.endswith("-all")]
+    assert sorted(int(p.name.split("-")[1]) for p in widths) == [8, 16, 32, 64, 128], \
+        "a batch measure runs once per width, for the claim and its twin together"
+    assert {p.read_text() for p in widths} == {"5"}, "each call measured the width's 5 seeds"
+    assert len({p.name.split("-")[0] for p in widths}) == 2, "the widths spread over workers"
 
 
 def test_a_task_that_kills_its_worker_is_recorded_as_error(project, capsys):

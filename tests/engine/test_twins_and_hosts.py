@@ -139,6 +139,26 @@ def test_rate(ntk, claimed=-1.0):
     ntk.require("trained", max(p.data["trained"] for p in d.points), at_most=0.2)
 
 
+def run_width(m, seeds):
+    CALLS.append((m, tuple(seeds)))
+    return [Measured(5.0 / m, seed=s) for s in seeds]
+
+
+@claim("meas.batched", kind="rate", title="t", statement="s", source="s",
+       twins=[Twin("twin_fast", title="t", statement="s", claimed=-2.0)])
+def test_batched(ntk, claimed=-1.0):
+    d = ntk.rate(run_width, [8, 16, 32, 64, 128], claimed=claimed, slack=0.05, seeds=4,
+                 sweep="meas.batched", slack_reason="exact", batch=True)
+    # the points come back in the rate's order: the width's seeds as ntk.rate draws them
+    assert [p.data["seed"] for p in d.points[:4]] == ntk.seeds(4, "rate/8")
+
+
+@claim("meas.short", kind="rate", title="t", statement="s", source="s")
+def test_short(ntk):
+    ntk.rate(lambda m, seeds: [1.0 / m], [8, 16, 32, 64, 128], claimed=-1.0, slack=0.0, seeds=3,
+             slack_reason="exact", batch=True)
+
+
 @claim("meas.separation", kind="separation", title="t", statement="s", source="s")
 def test_separation(ntk):
     d = ntk.separation(lambda s: Measured(0.1 + s % 7 / 100, side="a"), lambda s: 1.0,
@@ -157,8 +177,14 @@ def test_measured_points_bring_their_data_to_the_body_and_to_a_twin(tmp_path):
     module = ntkproof.engine.collect.load_theorem_file(tmp_path / "test_meas.py")
     report = ntkproof.verify(theorems=tmp_path)
     assert report.verdicts() == {"meas.rate": "HOLDS", "meas.rate.twin_fast": "FALSIFIED",
-                                 "meas.separation": "HOLDS"}
-    assert len(module.CALLS) == 15                      # measured once for claim and twin
+                                 "meas.batched": "HOLDS", "meas.batched.twin_fast": "FALSIFIED",
+                                 "meas.short": "ERROR", "meas.separation": "HOLDS"}
+    singles = [c for c in module.CALLS if not isinstance(c[1], tuple)]
+    assert len(singles) == 15                           # measured once for claim and twin
+    batches = [c for c in module.CALLS if isinstance(c[1], tuple)]
+    assert [(m, len(ss)) for m, ss in batches] == [(m, 4) for m in (8, 16, 32, 64, 128)]  # once a width
+    assert ("a batch measure returned 1 values for the 3 seeds at x = 8"
+            in report.claim("meas.short")["message"])
     for cid in ("meas.rate", "meas.rate.twin_fast"):    # the narrowest net's 1/8, from the points
         assert "measured 0.125, required <= 0.2" in report.claim(cid)["message"]
 
