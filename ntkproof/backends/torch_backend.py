@@ -34,6 +34,28 @@ def default_device() -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
+def _checked_device(device: str | None) -> Any:
+    """``device`` (or the default, :func:`default_device`) as a ``torch.device`` that
+    this torch can use; a clear error naming where the name came from otherwise."""
+    name = device or default_device()
+    origin = (f"device {name!r}" if device else
+              f"NTKPROOF_DEVICE={name!r}" if os.environ.get("NTKPROOF_DEVICE") else repr(name))
+    try:
+        dev = torch.device(name)
+    except RuntimeError:
+        raise InvalidArgument(f"torch backend: {origin} is not a torch device name (e.g. "
+                              "'cpu', 'cuda', 'cuda:1', 'mps')") from None
+    if dev.type == "cuda":
+        if not torch.cuda.is_available():
+            raise InvalidArgument(
+                f"torch backend: {origin} asks for CUDA, but this torch ({torch.__version__}) "
+                "sees no CUDA GPU; unset NTKPROOF_DEVICE or set it to 'cpu'")
+        if dev.index is not None and dev.index >= torch.cuda.device_count():
+            raise InvalidArgument(f"torch backend: {origin}, but only "
+                                  f"{torch.cuda.device_count()} CUDA device(s) are visible")
+    return dev
+
+
 class TorchBackend(Backend):
     """torch tensors of the chosen dtype on the chosen device."""
 
@@ -45,7 +67,7 @@ class TorchBackend(Backend):
                 f"torch backend dtype must be one of {sorted(_DTYPES)}, got {dtype!r}")
         self.dtype = dtype
         self.torch_dtype = _DTYPES[dtype]
-        self.device = torch.device(device or default_device())
+        self.device = _checked_device(device)
 
     def __repr__(self) -> str:
         return f"<ntkproof backend {self.spec} on {self.device}>"

@@ -321,3 +321,25 @@ def test_the_run_backend_variable_never_changes_the_library_default(monkeypatch)
     monkeypatch.setenv("NTKPROOF_BACKEND", "mpmath")
     assert get_backend().spec == "numpy:float64"
     assert TwoLayer(3, 4, seed=0).backend.spec == "numpy:float64"
+
+
+@pytest.mark.skipif(not _HAS_TORCH, reason="torch not installed")
+def test_a_device_this_torch_cannot_use_is_named_with_where_it_came_from(monkeypatch):
+    import torch
+
+    from ntkproof.backends.torch_backend import TorchBackend
+
+    monkeypatch.setenv("NTKPROOF_DEVICE", "cude")
+    with pytest.raises(InvalidArgument, match="NTKPROOF_DEVICE='cude' is not a torch device"):
+        TorchBackend()
+    with pytest.raises(InvalidArgument, match="device 'gpu' is not a torch device"):
+        TorchBackend(device="gpu")
+    monkeypatch.setenv("NTKPROOF_DEVICE", "cpu")
+    assert TorchBackend().device == torch.device("cpu")
+    if not torch.cuda.is_available():
+        monkeypatch.setenv("NTKPROOF_DEVICE", "cuda")
+        with pytest.raises(InvalidArgument, match="asks for CUDA, but this torch .* sees no"):
+            TorchBackend()
+    else:
+        with pytest.raises(InvalidArgument, match="CUDA device.s. are visible"):
+            TorchBackend(device=f"cuda:{torch.cuda.device_count()}")
