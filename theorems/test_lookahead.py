@@ -166,6 +166,7 @@ import pytest
 import sympy as sp
 
 from ntkproof import Derivation, Hypothesis, Measured, Step, Twin, chain, claim
+from ntkproof.nn.batched import max_learning_rates, train_seeds
 from ntkproof.nn.data import sphere_teacher
 from ntkproof.nn.empirical_ntk import empirical_ntk
 from ntkproof.nn.kernels import infinite_width
@@ -617,57 +618,81 @@ def _warm(net: TwoLayer, params) -> TwoLayer:
     return w
 
 
-def _setup(m: int, seed: int, data_seed: int):
+def _setup(m: int, seeds: list[int], data_seed: int):
+    """The data (fixed by ``data_seed``), one network per seed and each one's step size."""
     ds = sphere_teacher(10, 200, 6, seed=data_seed, activation="tanh")
-    net = TwoLayer(6, m, "tanh", trained="both", a_init="normal", seed=seed)
-    return ds, net, LR_FRACTION * max_learning_rate(net, ds.x_train)
+    nets = [TwoLayer(6, m, "tanh", trained="both", a_init="normal", seed=s) for s in seeds]
+    return ds, nets, [LR_FRACTION * lr for lr in max_learning_rates(nets, ds.x_train)]
+
+
+def _descend(nets: list[TwoLayer], X, y, lrs: list[float]) -> list:
+    """``gradient_descent(net, X, y, lr=lr, steps=STEPS)`` for each network, as one
+    batched computation (``train_seeds``: the same steps to rounding)."""
+    runs = train_seeds(nets, X, y, lr=lrs, steps=STEPS, linearized=False, keep_params=False)
+    return [r.net for r in runs]
 
 
 def _loss_ratio(run) -> float:
     return float(run.losses[-1] / max(run.losses[0], 1e-300))
 
 
-def sequential_gap(m: int, seed: int, data_seed: int) -> tuple[float, float]:
-    """(sup over 200 test points of |f_{S_1→S_2} − f_{S_2}|, worst final/initial loss).
+def sequential_gap(m: int, seeds: list[int], data_seed: int) -> list[tuple[float, float]]:
+    """Per seed: (sup over 200 test points of |f_{S_1→S_2} − f_{S_2}|, worst final/initial
+    loss).
 
     Data: 10 points on the sphere of R^6 with a tanh teacher (fixed by ``data_seed``),
     S_1 = the first 5, S_2 all 10; network TwoLayer(6, m, tanh, both layers) from
-    ``seed``; GD at half the stability limit for 700 steps on S_1, then from there on
-    S_2 (sequential), and from the initialisation on S_2 (one-shot)."""
-    ds, net, lr = _setup(m, seed, data_seed)
+    the seed; GD at half the stability limit for 700 steps on S_1, then from there on
+    S_2 (sequential), and from the initialisation on S_2 (one-shot). The seeds of a
+    width train together (:func:`_descend`)."""
+    ds, nets, lrs = _setup(m, seeds, data_seed)
     X, y, Xt = ds.x_train, ds.y_train, ds.x_test
     with one_blas_thread():
-        s1 = gradient_descent(net, X[:5], y[:5], lr=lr, steps=STEPS)
-        seq = gradient_descent(_warm(net, s1.final_params), X, y, lr=lr, steps=STEPS)
-        one = gradient_descent(net, X, y, lr=lr, steps=STEPS)
-        gap = np.max(np.abs(net.apply(seq.final_params, Xt) - net.apply(one.final_params, Xt)))
-    return float(gap), max(_loss_ratio(r) for r in (s1, seq, one))
+        s1 = _descend(nets, X[:5], y[:5], lrs)
+        seq = _descend([_warm(net, r.final_params) for net, r in zip(nets, s1, strict=True)],
+                       X, y, lrs)
+        one = _descend(nets, X, y, lrs)
+        out = []
+        for net, runs in zip(nets, zip(s1, seq, one, strict=True), strict=True):
+            gap = np.max(np.abs(net.apply(runs[1].final_params, Xt)
+                                - net.apply(runs[2].final_params, Xt)))
+            out.append((float(gap), max(_loss_ratio(r) for r in runs)))
+    return out
 
 
-def lookahead_error(m: int, seed: int, data_seed: int) -> tuple[float, float]:
-    """(look-ahead error relative to the retrained change, worst final/initial loss).
+def lookahead_error(m: int, seeds: list[int], data_seed: int) -> list[tuple[float, float]]:
+    """Per seed: (look-ahead error relative to the retrained change, worst final/initial
+    loss).
 
     f_L: the network trained on L = the first 5 points (as in :func:`sequential_gap`).
     For each of the 5 other points x' in turn, L_+ = L ∪ {x'}: the look-ahead is eq. (11)
     with the eNTK at f_L's weights, the retraining GD from f_L's weights on L_+; the
     error is the mean over 200 test points of |look − retrained| divided by the mean of
     |retrained − f_L|, averaged over the 5 candidates (one candidate alone spreads the
-    per-seed errors by ~0.8 in log, five by ~0.55)."""
-    ds, net, lr = _setup(m, seed, data_seed)
+    per-seed errors by ~0.8 in log, five by ~0.55). The seeds of a width train together
+    (:func:`_descend`)."""
+    ds, nets, lrs = _setup(m, seeds, data_seed)
     X, y, Xt = ds.x_train, ds.y_train, ds.x_test
     with one_blas_thread():
-        s1 = gradient_descent(net, X[:5], y[:5], lr=lr, steps=STEPS)
-        p1, losses, errors = s1.final_params, [_loss_ratio(s1)], []
-        K, K_t = empirical_ntk(net, X, params=p1), empirical_ntk(net, Xt, X, params=p1)
-        f_X, f_l = net.apply(p1, X), net.apply(p1, Xt)
+        s1 = _descend(nets, X[:5], y[:5], lrs)
+        p1 = [r.final_params for r in s1]
+        warm = [_warm(net, p) for net, p in zip(nets, p1, strict=True)]
+        K = [empirical_ntk(net, X, params=p) for net, p in zip(nets, p1, strict=True)]
+        K_t = [empirical_ntk(net, Xt, X, params=p) for net, p in zip(nets, p1, strict=True)]
+        f_X = [net.apply(p, X) for net, p in zip(nets, p1, strict=True)]
+        f_l = [net.apply(p, Xt) for net, p in zip(nets, p1, strict=True)]
+        losses = [[_loss_ratio(r)] for r in s1]
+        errors: list[list[float]] = [[] for _ in seeds]
         for j in range(5, 10):
             idx = [0, 1, 2, 3, 4, j]
-            look = full_solve(K[np.ix_(idx, idx)], f_X[idx], y[idx], K_t[:, idx], f_l)
-            re = gradient_descent(_warm(net, p1), X[idx], y[idx], lr=lr, steps=STEPS)
-            f_re = net.apply(re.final_params, Xt)
-            errors.append(np.mean(np.abs(look - f_re)) / np.mean(np.abs(f_re - f_l)))
-            losses.append(_loss_ratio(re))
-    return float(np.mean(errors)), max(losses)
+            retrained = _descend(warm, X[idx], y[idx], lrs)
+            for i, (net, re) in enumerate(zip(nets, retrained, strict=True)):
+                look = full_solve(K[i][np.ix_(idx, idx)], f_X[i][idx], y[idx], K_t[i][:, idx],
+                                  f_l[i])
+                f_re = net.apply(re.final_params, Xt)
+                errors[i].append(np.mean(np.abs(look - f_re)) / np.mean(np.abs(f_re - f_l[i])))
+                losses[i].append(_loss_ratio(re))
+    return [(float(np.mean(e)), max(ls)) for e, ls in zip(errors, losses, strict=True)]
 
 
 def _width_rate(ntk, experiment, name: str, claimed: float) -> None:
@@ -675,18 +700,19 @@ def _width_rate(ntk, experiment, name: str, claimed: float) -> None:
     have trained (``TRAINED``)."""
     data_seed = ntk.seeds(1, "data")[0] % 2**31
 
-    def measure(m, seed):
-        value, loss = experiment(int(m), seed % 2**31, data_seed)
-        return Measured(value, trained=loss)
+    def measure(m, seeds):
+        return [Measured(value, trained=loss)
+                for value, loss in experiment(int(m), [s % 2**31 for s in seeds], data_seed)]
 
     _note_numpy(ntk)
     low, high = ntk.pick(quick=(6, 11), thorough=(6, 12))
     widths = [2**k for k in range(low, high + 1)]
-    # each point is a function of (m, seed) alone and brings its loss back with it, so on
-    # a Dask run the points spread over the workers (docs/cluster.md)
+    # the seeds of a width train as one batched computation; a width is a function of
+    # (m, seeds) alone and brings its losses back with it, so on a Dask run the widths
+    # spread over the workers (docs/cluster.md)
     d = ntk.rate(measure, widths, claimed=claimed, slack=SLACK, slack_reason=SLACK_REASON,
                  seeds=ntk.pick(quick=32, thorough=64),
-                 sweep=f"lookahead.{name}", spread=True)
+                 sweep=f"lookahead.{name}", batch=True, spread=True)
     ntk.require("trained", max(p.data["trained"] for p in d.points), at_most=TRAINED,
                 what="largest final/initial training loss over the ladder's GD runs")
     ntk.record(medians=d.data["medians"], widths=widths)
