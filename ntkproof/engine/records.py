@@ -200,6 +200,22 @@ def _commit() -> str | None:
     return out.stdout.strip() or None if out.returncode == 0 else None
 
 
+def _device(backend: str) -> dict[str, str]:
+    """Where a torch run computes (``NTKPROOF_DEVICE`` or CUDA when present), with the
+    GPU's name; nothing for the other backends, which run on the CPU."""
+    if backend != "torch":
+        return {}
+    try:
+        import torch  # noqa: PLC0415 - a torch run imports it anyway
+
+        from ..backends.torch_backend import default_device  # noqa: PLC0415
+        device = torch.device(default_device())
+        name = torch.cuda.get_device_name(device) if device.type == "cuda" else ""
+    except Exception:  # noqa: BLE001 - the run itself reports a torch it cannot use
+        return {}
+    return {"device": str(device) + (f" ({name})" if name else "")}
+
+
 def new_run_meta(*, backend: str, budget: str, seed: int, command: str) -> dict[str, Any]:
     name, _, dtype = backend.partition(":")
     meta: dict[str, Any] = {
@@ -207,7 +223,7 @@ def new_run_meta(*, backend: str, budget: str, seed: int, command: str) -> dict[
         "complete": False, "backend": name, "dtype": dtype, "budget": budget, "seed": seed,
         "command": command, "versions": _versions(),
         "machine": {"platform": platform.platform(), "processor": platform.machine(),
-                    "cpu_count": os.cpu_count()},
+                    "cpu_count": os.cpu_count(), **_device(name)},
     }
     commit = _commit()
     if commit:

@@ -79,7 +79,7 @@ def banner(report: dict[str, Any]) -> str:
 # -- the reporter's phrases (report.md, report.html) ---------------------------
 
 __all__ += ["detail_lines", "worst_case_text", "derivation_steps", "steps_summary",
-            "result_line", "run_passed", "PLOTS_OFF"]
+            "result_line", "run_passed", "run_device", "PLOTS_OFF"]
 
 #: What the report says when matplotlib is missing.
 PLOTS_OFF = "Plots are off: matplotlib is not installed (pip install 'ntkproof[plots]')."
@@ -237,3 +237,9 @@ def steps_summary(steps: list[dict[str, Any]]) -> str:
     agree = sum(1 for s in steps if s.get("numeric") == "agree")
     return (f"derivation: {len(steps)} steps; closed by sympy {closed}, "
             f"agree numerically {agree}")
+
+
+def run_device(run: dict[str, Any]) -> str:
+    """Where a torch run computed (run.json's ``machine.device``), or ''."""
+    machine = run.get("machine")
+    return str(machine.get("device") or "") if isinstance(machine, dict) else ""

@@ -22,6 +22,7 @@ from .format import (
     expectation,
     fmt_num,
     result_line,
+    run_device,
     run_passed,
     steps_summary,
     tightness_text,
@@ -113,7 +114,9 @@ def _header(report: dict[str, Any]) -> list[str]:
     out = [f"<p>Run <code>{_e(run['id'])}</code> · backend <b>{_e(run['backend'])}:"
            f"{_e(run['dtype'])}</b> · budget <b>{_e(run['budget'])}</b> · seed "
            f"{_e(run['seed'])} · started {_e(run['started_at'])} · finished "
-           f"{_e(run.get('finished_at') or '—')}</p>",
+           f"{_e(run.get('finished_at') or '—')}"
+           + (f" · torch device <b>{_e(device)}</b>" if (device := run_device(run)) else "")
+           + "</p>",
            f"<p>Command: <code>{_e(run['command'])}</code></p>",
            f"<p class='{'pass' if ok else 'fail'}'><b>{_e(result_line(report))}</b></p>"]
     if summary.get("failures"):

@@ -19,6 +19,7 @@ from .format import (
     expectation,
     fmt_num,
     result_line,
+    run_device,
     steps_summary,
     tightness_text,
     worst_case_text,
@@ -92,7 +93,8 @@ def _header(report: dict[str, Any]) -> list[str]:
     run, summary = report["run"], report["summary"]
     lines = [f"Run {_code(run['id'])} · backend **{_t(run['backend'])}:{_t(run['dtype'])}** · "
              f"budget **{_t(run['budget'])}** · seed {_t(run['seed'])} · started "
-             f"{_t(run['started_at'])} · finished {_t(run.get('finished_at') or '—')}", "",
+             f"{_t(run['started_at'])} · finished {_t(run.get('finished_at') or '—')}"
+             + (f" · torch device **{_t(device)}**" if (device := run_device(run)) else ""), "",
              f"Command: {_code(run['command'])}", "", f"**Result: {_t(result_line(report))}**",
              ""]
     if summary.get("failures"):

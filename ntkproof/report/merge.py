@@ -65,7 +65,16 @@ def _merged_run(runs: list[dict[str, Any]], command: str) -> dict[str, Any]:
             "backend": _joined([r["backend"] for r in runs]),
             "dtype": _joined([r.get("dtype", "") for r in runs]), "budget": first["budget"],
             "seed": first["seed"], "command": command, "versions": first["versions"],
-            "machine": first["machine"]}
+            "machine": _merged_machine(runs)}
+
+
+def _merged_machine(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The first run's machine, with the devices the torch runs computed on."""
+    machine = dict(runs[0].get("machine", {}))
+    devices = [r["machine"]["device"] for r in runs if r.get("machine", {}).get("device")]
+    if devices:
+        machine["device"] = _joined(devices)
+    return machine
 
 
 def merge_reports(dirs: Sequence[str | os.PathLike[str]], *,

@@ -241,6 +241,22 @@ def test_merge_cli_writes_a_rerenderable_report(two_backends, tmp_path, capsys):
     assert (out / "report.md").exists()
 
 
+def test_the_header_says_which_device_a_torch_run_computed_on(two_backends, tmp_path):
+    """run.json keeps a torch run's device (here as a GPU run would write it); the merged
+    report's header names it, and a numpy run's header names none."""
+    numpy_run, torch_run = two_backends
+    meta = json.loads((torch_run / "run.json").read_text())
+    assert "device" not in json.loads((numpy_run / "run.json").read_text())["machine"]
+    meta["machine"]["device"] = "cuda:0 (NVIDIA H200)"
+    (torch_run / "run.json").write_text(json.dumps(meta))
+    out = tmp_path / "merged"
+    main(["report", "--merge", str(numpy_run), str(torch_run), "--out", str(out)])
+    assert "torch device **cuda:0 (NVIDIA H200)**" in (out / "report.md").read_text()
+    assert "torch device <b>cuda:0 (NVIDIA H200)</b>" in (out / "report.html").read_text()
+    assert main(["report", str(numpy_run)]) == 0
+    assert "torch device" not in (numpy_run / "report.md").read_text()
+
+
 def test_merge_refuses_mixed_budgets_and_a_run_folder_as_output(two_backends, capsys):
     a, b = two_backends
     assert main(["report", "--merge", str(a), str(b), "--out", str(a)]) == 4
