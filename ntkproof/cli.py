@@ -84,6 +84,17 @@ def _count(name: str, least: int) -> Any:
     return parse
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"--claim-timeout must be a number of seconds > 0, "
+                                         f"got {text!r}")
+    return value
+
+
 def _fraction(text: str) -> float:
     try:
         value = float(text)
@@ -129,6 +140,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="run the claims on a Dask cluster: a scheduler address "
                         "(tcp://host:8786) or local:N for a local cluster of N workers; "
                         "needs the dask extra")
+    v.add_argument("--claim-timeout", type=_seconds, metavar="SECONDS",
+                   help="with --dask: give up a claim (and its twins) that runs longer than "
+                        "this, record it as ERROR and restart the workers it ran on")
     r = sub.add_parser("report", help="re-render report.json/.md/.html from stored records, "
                                       "or merge runs (--merge)",
                        description="ntkproof report DIR re-renders a run (or merged report) "
@@ -282,6 +296,9 @@ def cmd_verify(args: argparse.Namespace) -> int:
     d = _theorems_dir(args.theorems)
     if args.dask:
         return _verify_on_dask(args, d)
+    if args.claim_timeout is not None:
+        raise UsageProblem("ntkproof: --claim-timeout needs --dask (a pytest-xdist run has no "
+                           "per-claim time limit)")
     _check_jobs(args.jobs)
     _check_backend(args.backend)
     out = _writable_folder(args.out, "--out")
@@ -353,7 +370,8 @@ def _verify_on_dask(args: argparse.Namespace, d: Path) -> int:
         cluster.run_calls_on_dask(collect_calls(d), out, client=client,
                                   selectors=args.selectors, backend=backend,
                                   budget=args.budget, seed=args.seed, theorems=args.theorems,
-                                  command=command, on_record=_progress_line)
+                                  command=command, claim_timeout=args.claim_timeout,
+                                  on_record=_progress_line)
     except KeyboardInterrupt:
         print("ntkproof: interrupted; the report is partial", file=sys.stderr)
     finally:

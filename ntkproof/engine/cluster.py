@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -131,9 +132,29 @@ def _dumps(obj: Any) -> bytes:
             cloudpickle.unregister_pickle_by_value(module)
 
 
-def _point(payload: bytes, x: Any, seeds: Any) -> Any:
+#: The event topic on which a task says it started running (worker, task key, the claim
+#: task it serves), so that the client can time claims (``claim_timeout``).
+STARTED = "ntkproof-started"
+
+
+def _started(claim_key: str | None = None) -> str:
+    """Log that this task runs now; return its key ('' outside a worker's task)."""
+    try:
+        import distributed  # noqa: PLC0415 - comes with the optional dask extra
+
+        worker = distributed.get_worker()
+        key = str(worker.get_current_task())
+        worker.log_event(STARTED, {"key": key, "worker": worker.address,
+                                   "claim": claim_key or key})
+    except Exception:  # noqa: BLE001 - timing is a service, never a reason to fail
+        return ""
+    return key
+
+
+def _point(payload: bytes, x: Any, seeds: Any, claim_key: str = "") -> Any:
     import cloudpickle  # noqa: PLC0415 - comes with the optional dask extra
 
+    _started(claim_key or None)
     return cloudpickle.loads(payload)(x, seeds)
 
 
@@ -150,19 +171,22 @@ def map_points_on_cluster(task: Callable[..., Any],
         return [task(x, s) for x, s in points]
     xs, seeds = [p[0] for p in points], [p[1] for p in points]
     try:
-        distributed.get_worker()
+        worker = distributed.get_worker()
     except ValueError:  # a client process (the pytest plugin's controller)
         client = distributed.get_client()
         return list(client.gather(client.map(
             _point, [payload] * len(points), xs, seeds, pure=False, retries=RETRIES)))
+    claim_key = [str(worker.get_current_task())] * len(points)
     with distributed.worker_client() as client:
         return list(client.gather(client.map(
-            _point, [payload] * len(points), xs, seeds, pure=False, retries=RETRIES)))
+            _point, [payload] * len(points), xs, seeds, claim_key, pure=False,
+            retries=RETRIES)))
 
 
 def _run_remote(file: str, name: str, params: dict[str, Any], config: dict[str, Any]
                 ) -> list[dict[str, Any]]:
     """A worker's task: import the theorem file, run one claim call, return its records."""
+    _started()
     module = load_theorem_file(file)
     fn = getattr(module, name)
     records: list[dict[str, Any]] = []
@@ -182,9 +206,12 @@ def _run_remote(file: str, name: str, params: dict[str, Any], config: dict[str, 
     return records
 
 
-def _lost(call: ClaimCall, selectors: Sequence[str], backend: str, exc: BaseException
-          ) -> list[dict[str, Any]]:
-    """ERROR records for the claims of a task that did not come back."""
+def _lost(call: ClaimCall, selectors: Sequence[str], backend: str, exc: BaseException,
+          reason: str = "") -> list[dict[str, Any]]:
+    """ERROR records for the claims of a task that did not come back (``reason``: why,
+    else the retries and the task's exception)."""
+    reason = reason or (f"the task did not come back from the cluster after {RETRIES} "
+                        f"retries: {type(exc).__name__}: {exc}")
     out: list[dict[str, Any]] = []
     for info, _ in call.spec.members(call.params):
         if not matches(info.id, selectors):
@@ -193,8 +220,7 @@ def _lost(call: ClaimCall, selectors: Sequence[str], backend: str, exc: BaseExce
                     "statement": info.statement, "source": info.source, "kind": info.kind,
                     "verdict": "ERROR", "backend": backend, "cases": 0, "duration_s": 0.0,
                     "tightness": {}, "worst_case": None, "reproduce": "",
-                    "message": f"the task did not come back from the cluster after "
-                               f"{RETRIES} retries: {type(exc).__name__}: {exc}",
+                    "message": reason,
                     "checks": [], **({"twin_of": info.twin_of} if info.twin_of else {})})
     return out
 
@@ -202,11 +228,16 @@ def _lost(call: ClaimCall, selectors: Sequence[str], backend: str, exc: BaseExce
 def run_calls_on_dask(calls: Sequence[ClaimCall], run_dir: str | os.PathLike[str], *,
                       client: Any, selectors: Sequence[str] = (), backend: str = "numpy",
                       budget: str = "quick", seed: int = 0, theorems: str | Path = "theorems",
-                      command: str = "",
+                      command: str = "", claim_timeout: float | None = None,
                       on_record: Callable[[dict[str, Any]], None] | None = None
                       ) -> dict[str, Any]:
     """Like :func:`ntkproof.engine.execute.run_calls`, with every selected claim call a
-    task of ``client``'s cluster; returns the run's metadata."""
+    task of ``client``'s cluster; returns the run's metadata.
+
+    ``claim_timeout`` (seconds): a claim task running longer than this (counted from when
+    this process first sees it start) is given up: its claims are recorded as ERROR with
+    the reason, and the workers running it or its sweep's points are restarted, so a
+    claim that hangs never holds up the run."""
     distributed = _distributed()
     b, bud = get_backend(backend), get_budget(budget)
     out = Path(run_dir)
@@ -216,6 +247,8 @@ def run_calls_on_dask(calls: Sequence[ClaimCall], run_dir: str | os.PathLike[str
     meta["dask"] = {"scheduler": str(info.get("address", "")),
                     "workers": len(info.get("workers", {})),
                     "warnings": worker_warnings(client)}
+    if claim_timeout is not None:
+        meta["dask"]["claim_timeout_s"] = claim_timeout
     write_run_meta(out, meta)
     chosen = [c for c in calls if any(matches(i, selectors) for i in c.ids)]
     write_selected(out, "main", [i for c in chosen for i in c.ids if matches(i, selectors)])
@@ -224,13 +257,21 @@ def run_calls_on_dask(calls: Sequence[ClaimCall], run_dir: str | os.PathLike[str
               "theorems": str(theorems)}
     futures = {client.submit(_run_remote, c.file, c.name or c.fn.__name__, dict(c.params), config,
                              pure=False, retries=RETRIES): c for c in chosen}
+    clock = _ClaimClock(client, claim_timeout)
     complete = False
     try:
-        for future in distributed.as_completed(futures):
-            try:
-                records = future.result()
-            except Exception as exc:  # noqa: BLE001 - a lost task is recorded, not dropped
-                records = _lost(futures[future], selectors, b.spec, exc)
+        pending = set(futures)
+        while pending:
+            done, pending = _wait_some(distributed, pending, clock.poll_s)
+            records: list[dict[str, Any]] = []
+            for future in done:
+                try:
+                    records += future.result()
+                except Exception as exc:  # noqa: BLE001 - a lost task is recorded, not dropped
+                    records += _lost(futures[future], selectors, b.spec, exc)
+            for future, reason in clock.overdue(pending):
+                pending.discard(future)
+                records += _lost(futures[future], selectors, b.spec, TimeoutError(), reason)
             for rec in records:
                 writer.write(rec)
                 if on_record is not None:
@@ -242,3 +283,52 @@ def run_calls_on_dask(calls: Sequence[ClaimCall], run_dir: str | os.PathLike[str
         meta.update(finished_at=now(), complete=complete)
         write_run_meta(out, meta)
     return meta
+
+
+def _wait_some(distributed: Any, pending: set[Any], timeout: float | None
+               ) -> tuple[set[Any], set[Any]]:
+    """The futures done within ``timeout`` seconds (at least one when None), and the rest."""
+    try:
+        done, rest = distributed.wait(list(pending), timeout=timeout,
+                                      return_when="FIRST_COMPLETED")
+    except TimeoutError:
+        return set(), pending
+    return set(done), set(rest)
+
+
+class _ClaimClock:
+    """Times the claim tasks of a Dask run from the start events they log (``STARTED``)."""
+
+    def __init__(self, client: Any, timeout: float | None) -> None:
+        if timeout is not None and not timeout > 0:
+            raise InvalidArgument(f"claim_timeout must be a number of seconds > 0, got "
+                                  f"{timeout!r}")
+        self.client, self.timeout = client, timeout
+        self.poll_s = None if timeout is None else min(5.0, max(0.2, timeout / 10))
+        self.first_seen: dict[str, float] = {}     # claim task key -> when seen running
+        self.workers: dict[str, set[str]] = {}     # claim task key -> workers it runs on
+
+    def overdue(self, pending: set[Any]) -> list[tuple[Any, str]]:
+        """The pending claim futures past the timeout, with the reason; their tasks are
+        cancelled and the workers that run them restarted."""
+        if self.timeout is None or not pending:
+            return []
+        t = time.monotonic()
+        for _, msg in self.client.get_events(STARTED):
+            if msg["claim"] == msg["key"]:       # the claim's own task, not a point of it
+                self.first_seen.setdefault(msg["key"], t)
+            self.workers.setdefault(msg["claim"], set()).add(msg["worker"])
+        late = [f for f in pending if f.key in self.first_seen
+                and t - self.first_seen[f.key] > self.timeout]
+        if not late:
+            return []
+        workers = sorted(set().union(*(self.workers.get(f.key, set()) for f in late)))
+        self.client.cancel(late, force=True)
+        if workers:
+            try:
+                self.client.restart_workers(workers, raise_for_error=False)
+            except Exception:  # noqa: BLE001 - a worker that will not restart stays busy
+                pass
+        return [(f, f"ran longer than the claim timeout ({self.timeout:g} s) on the "
+                    f"cluster; given up, and its workers ({', '.join(workers)}) restarted")
+                for f in late]

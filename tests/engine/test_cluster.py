@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 
 import pytest
 
@@ -87,6 +88,20 @@ def test_dies(ntk):
 '''
 
 
+HANGS = '''
+import time
+from ntkproof import claim
+
+
+@claim("hangs.forever", kind="rate", title="never returns", statement="s", source="s")
+def test_hangs(ntk):
+    def point(m, seed):
+        time.sleep(3600)   # a sweep's point that hangs, on another task of the cluster
+    ntk.rate(point, [8, 16, 32, 64, 128], claimed=-1.0, slack=0.0, slack_reason="s",
+             spread=True)
+'''
+
+
 @pytest.fixture
 def project(tmp_path, monkeypatch):
     (tmp_path / "theorems").mkdir()
@@ -135,10 +150,32 @@ def test_a_task_that_kills_its_worker_is_recorded_as_error(project, capsys):
     assert rec["verdict"] == "ERROR" and "did not come back from the cluster" in rec["message"]
 
 
+def test_a_claim_past_the_claim_timeout_is_recorded_as_error_and_the_run_goes_on(
+        project, capsys):
+    """A claim whose sweep hangs on the only worker: given up after --claim-timeout, its
+    worker restarted, and the claims after it still run on that worker."""
+    (project / "theorems" / "test_hangs.py").write_text(HANGS)
+    t = time.monotonic()
+    code = main(["verify", "hangs", "toy.cosine", "--dask", "local:1", "--claim-timeout", "3",
+                 "--out", "out"])
+    assert time.monotonic() - t < 90
+    assert code == 1
+    claims = _claims(project / "out")
+    assert "ran longer than the claim timeout (3 s)" in claims["hangs.forever"]["message"]
+    assert claims["hangs.forever"]["verdict"] == "ERROR"
+    assert claims["toy.cosine"]["verdict"] in ("HOLDS", "CERTIFIED")
+    run = json.loads((project / "out" / "run.json").read_text())
+    assert run["complete"] and run["dask"]["claim_timeout_s"] == 3.0
+
+
 def test_dask_arguments_are_checked(project, capsys):
     assert main(["verify", "--dask", "local:0"]) == 4
     assert "local:N needs a whole number of workers" in capsys.readouterr().err
     assert main(["verify", "--dask", "local:2", "--jobs", "2"]) == 4
+    assert main(["verify", "--claim-timeout", "5"]) == 4
+    assert "--claim-timeout needs --dask" in capsys.readouterr().err
+    assert main(["verify", "--dask", "local:1", "--claim-timeout", "0"]) == 4
+    assert "--claim-timeout must be a number of seconds > 0" in capsys.readouterr().err
 
 
 def test_local_workers_keep_the_adaptive_malloc_and_a_slowed_cluster_is_named(project):
