@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import time
 
 import pytest
@@ -141,6 +143,22 @@ def test_a_dask_run_gives_the_local_report_and_spreads_a_sweep(project, capsys):
         "a batch measure runs once per width, for the claim and its twin together"
     assert {p.read_text() for p in widths} == {"5"}, "each call measured the width's 5 seeds"
     assert len({p.name.split("-")[0] for p in widths}) == 2, "the widths spread over workers"
+
+
+def test_pytest_with_ntk_dask_runs_the_claims_here_and_their_sweeps_on_the_cluster(project):
+    """``pytest theorems/ --ntk-dask local:2``: pytest runs the claims, and the points of
+    the sweeps that spread (one seed, or a width for a batch measure) run on both of
+    the cluster's workers; the verdicts are a local run's."""
+    env = dict(os.environ, NTKPROOF_TEST_WORKERS="2")
+    done = subprocess.run([sys.executable, "-m", "pytest", "theorems", "--ntk-dask", "local:2",
+                           "--ntk-report", "out", "-q", "-p", "no:cacheprovider"],
+                          cwd=project, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    verdicts = {k: v["verdict"] for k, v in _claims(project / "out").items()}
+    assert verdicts["toy.rate"] == verdicts["toy.batched"] == "HOLDS"
+    assert verdicts["toy.rate.twin_fast"] == verdicts["toy.batched.twin_fast"] == "FALSIFIED"
+    pids = {p.name.split("-")[0] for p in (project / "pids").iterdir()}
+    assert len(pids) == 2, "both workers measured points"
 
 
 def test_a_task_that_kills_its_worker_is_recorded_as_error(project, capsys):
