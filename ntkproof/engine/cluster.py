@@ -20,6 +20,7 @@ import them.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
 import time
@@ -291,7 +292,7 @@ def _wait_some(distributed: Any, pending: set[Any], timeout: float | None
     try:
         done, rest = distributed.wait(list(pending), timeout=timeout,
                                       return_when="FIRST_COMPLETED")
-    except TimeoutError:
+    except (TimeoutError, asyncio.TimeoutError):   # two classes before Python 3.11
         return set(), pending
     return set(done), set(rest)
 
