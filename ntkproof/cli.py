@@ -273,13 +273,12 @@ def _check_backend(spec: str | None) -> None:
 
 
 def _check_jobs(jobs: int) -> None:
-    if jobs > 1:
-        try:
-            import xdist  # noqa: F401, PLC0415 - optional dependency (the parallel extra)
-        except ImportError:
-            raise UsageProblem(
-                f"ntkproof: --jobs {jobs} needs pytest-xdist, which is not installed; "
-                "pip install 'ntkproof[parallel]', or run without --jobs") from None
+    # found, not imported: imported before pytest starts, pytest warns that it cannot
+    # rewrite xdist's asserts ("Module already imported so cannot be rewritten")
+    if jobs > 1 and not _has_plugin("xdist"):
+        raise UsageProblem(
+            f"ntkproof: --jobs {jobs} needs pytest-xdist, which is not installed; "
+            "pip install 'ntkproof[parallel]', or run without --jobs")
 
 
 def _clear_run_files(out: Path) -> None:
@@ -310,7 +309,11 @@ def cmd_verify(args: argparse.Namespace) -> int:
     pargs = [str(d), "-p", "no:cacheprovider", "-q", "--no-header", "-rN",
              "--import-mode=importlib",
              f"--ntk-report={out}", f"--ntk-budget={args.budget}", f"--ntk-seed={args.seed}",
-             "--ntk-progress", "-W", "ignore::pytest.PytestUnraisableExceptionWarning"]
+             "--ntk-progress", "-W", "ignore::pytest.PytestUnraisableExceptionWarning",
+             # this process imported ntkproof (the plugin's package) before pytest starts,
+             # as it must: nothing of ntkproof relies on pytest's assert rewriting
+             "-W", "ignore:Module already imported so cannot be rewritten; ntkproof"
+                   ":pytest.PytestAssertRewriteWarning"]
     if args.backend:
         pargs.append(f"--ntk-backend={args.backend}")
     for s in args.selectors:

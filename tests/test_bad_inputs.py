@@ -272,15 +272,13 @@ def _report_json(**fields: object) -> Callable[[Path], None]:
 
 
 def _no_xdist(project: Path) -> None:
-    import builtins
+    import importlib.util
 
-    real = builtins.__import__
+    real = importlib.util.find_spec
 
-    def refuse(name: str, *args: object, **kwargs: object) -> object:
-        if name == "xdist":
-            raise ImportError("No module named 'xdist'")
-        return real(name, *args, **kwargs)
-    _PATCHES.append((builtins, "__import__", refuse))
+    def missing(name: str, *args: object, **kwargs: object) -> object:
+        return None if name == "xdist" else real(name, *args, **kwargs)
+    _PATCHES.append((importlib.util, "find_spec", missing))
 
 
 def _interrupt(project: Path) -> None:
