@@ -74,6 +74,13 @@ def setting(spec, arch, m):
     return models, X, y, lrs
 
 
+def eval_points(spec):
+    """Per seed, the training and test inputs of :func:`setting`'s data (S, 32, d)."""
+    data = [sphere_teacher(16, 16, 5, seed=s, activation="tanh") for s in range(SEEDS)]
+    return get_backend(spec).asarray(np.stack([np.vstack([ds.x_train, ds.x_test])
+                                               for ds in data]))
+
+
 def runners(spec, arch, m):
     """The per-seed loop as the theorem runs it (each seed's result dropped before the
     next: at width 1024 the 12 depth-3 results hold 4.2 GB of kept parameters), the

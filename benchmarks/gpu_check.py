@@ -8,7 +8,7 @@ For each architecture the gradient-flow claims train (``TwoLayer(5, m, tanh)`` w
 layers trained, the depth-3 ``MLP(2, m, tanh)``) and widths 32, 128, 1024 (and 4096 for
 the two-layer network), 12 seeds train as one batched computation on the torch backend's
 device (``train_seeds``: the network, its linearisation, outputs every 10 steps, eNTK
-Grams every 50) and, independently, one seed at a time with numpy's ``train`` on the
+Grams every 50; ``bench_batched.py``'s setting) and, independently, one seed at a time with numpy's ``train`` on the
 CPU. Printed per row: the device, the largest relative difference over every kept array
 of seeds 0 and 11 (losses, outputs of both models, Grams), and the time of the batched
 run on the device and of numpy's batched run (best of 2, the first call on the device
@@ -25,10 +25,10 @@ import time
 
 import numpy as np
 import torch
+from bench_batched import KW, SEEDS, eval_points, setting
 
 from ntkproof.backends import get_backend
-from ntkproof.nn.batched import max_learning_rates, train_seeds
-from ntkproof.nn.data import sphere_teacher
+from ntkproof.nn.batched import train_seeds
 from ntkproof.nn.empirical_ntk import empirical_ntk
 from ntkproof.nn.networks import MLP, TwoLayer
 from ntkproof.nn.training import train
@@ -36,23 +36,14 @@ from ntkproof.nn.training import train
 #: float64 on both sides: what differs is the order of the sums (cuBLAS against
 #: OpenBLAS) over 200 steps; the CPU's own batched/per-seed agreement is ~2e-15.
 TOL = 1e-10
-SEEDS, STEPS = 12, 200
-KW = dict(steps=STEPS, checkpoints=range(0, STEPS + 1, 10), ntk_at=range(0, STEPS + 1, 50))
 ROWS = [("two_layer", m) for m in (32, 128, 1024, 4096)] + [("mlp3", m) for m in (32, 128, 1024)]
 
 
-def setting(spec: str, arch: str, m: int):
-    b = get_backend(spec)
-    if arch == "two_layer":
-        models = [TwoLayer(5, m, "tanh", trained="both", a_init="normal", seed=s, backend=b)
-                  for s in range(SEEDS)]
-    else:
-        models = [MLP(2, m, "tanh", d=5, seed=s, backend=b) for s in range(SEEDS)]
-    data = [sphere_teacher(16, 16, 5, seed=s, activation="tanh") for s in range(SEEDS)]
-    X = b.asarray(np.stack([ds.x_train for ds in data]))
-    Xe = b.asarray(np.stack([np.vstack([ds.x_train, ds.x_test]) for ds in data]))
-    y = b.asarray(np.stack([ds.y_train for ds in data]))
-    return b, models, X, Xe, y, [lr / 2 for lr in max_learning_rates(models, X)]
+def setting_with_eval(spec: str, arch: str, m: int):
+    """:func:`bench_batched.setting` (the benchmark's 12 seeds) with the backend and
+    the evaluation points."""
+    models, X, y, lrs = setting(spec, arch, m)
+    return models[0].backend, models, X, eval_points(spec), y, lrs
 
 
 def kept(b, res) -> list[np.ndarray]:
@@ -97,8 +88,8 @@ def main() -> int:
     print("arch, width | max rel. diff (device batched vs numpy per seed) | "
           "device batched s | numpy batched s | numpy / device")
     for arch, m in ROWS:
-        b, models, X, Xe, y, lrs = setting("torch", arch, m)
-        nb, nmodels, nX, nXe, ny, nlrs = setting("numpy", arch, m)
+        b, models, X, Xe, y, lrs = setting_with_eval("torch", arch, m)
+        nb, nmodels, nX, nXe, ny, nlrs = setting_with_eval("numpy", arch, m)
 
         def on_device(models=models, X=X, Xe=Xe, y=y, lrs=lrs):
             return train_seeds(models, X, y, lr=lrs, X_eval=Xe, keep_params=False, **KW)
