@@ -16,6 +16,7 @@ __all__ = [
     "MissingDependency",
     "SingularKernelError",
     "DivergenceError",
+    "ClaimTimeout",
 ]
 
 
@@ -52,6 +53,11 @@ class SingularKernelError(NtkproofError, ValueError):
 
 class DivergenceError(NtkproofError, FloatingPointError):
     """Training diverged (loss became infinite or NaN)."""
+
+
+class ClaimTimeout(NtkproofError, TimeoutError):
+    """A claim ran past its time limit on a cluster (``--ntk-claim-timeout``); its
+    unfinished work there was given up."""
 
 
 def unknown_name(kind: str, value: object, known: list[str] | tuple[str, ...]) -> UnknownName:

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from ..backends import get_backend
-from ..errors import InvalidArgument, MissingDependency
+from ..errors import ClaimTimeout, InvalidArgument, MissingDependency
 from .budgets import get_budget
 from .claims import matches
 from .collect import ClaimCall, load_theorem_file
@@ -37,7 +37,7 @@ from .execute import reproduce_command
 from .records import RecordWriter, file_origin, new_run_meta, now, write_run_meta, write_selected
 from .runner import ClaimFailed, ClaimUndecided, RunContext
 
-__all__ = ["connect", "disconnect", "run_calls_on_dask", "map_points_on_cluster",
+__all__ = ["connect", "disconnect", "dask_meta", "run_calls_on_dask", "map_points_on_cluster",
            "worker_warnings"]
 
 #: How often a claim's task is retried when its worker dies or it fails to run.
@@ -103,6 +103,19 @@ def worker_warnings(client: Any) -> list[str]:
             "MALLOC_TRIM_THRESHOLD_: null' (docs/cluster.md)"]
 
 
+def dask_meta(client: Any, claim_timeout: float | None = None) -> dict[str, Any]:
+    """What run.json says of the cluster a run used: scheduler address, number of
+    workers, warnings on their environment, and the claim timeout if one was set."""
+    info: dict[str, Any] = dict(client.scheduler_info()) if hasattr(client, "scheduler_info") \
+        else {}
+    meta: dict[str, Any] = {"scheduler": str(info.get("address", "")),
+                            "workers": len(info.get("workers", {})),
+                            "warnings": worker_warnings(client)}
+    if claim_timeout is not None:
+        meta["claim_timeout_s"] = claim_timeout
+    return meta
+
+
 def disconnect(client: Any) -> None:
     """Close the client, and the LocalCluster it started (a scheduler given by address
     stays up)."""
@@ -159,12 +172,18 @@ def _point(payload: bytes, x: Any, seeds: Any, claim_key: str = "") -> Any:
     return cloudpickle.loads(payload)(x, seeds)
 
 
-def map_points_on_cluster(task: Callable[..., Any],
-                          points: Sequence[tuple[Any, Any]]) -> list[Any]:
+def map_points_on_cluster(task: Callable[..., Any], points: Sequence[tuple[Any, Any]],
+                          deadline: float | None = None) -> list[Any]:
     """``task(x, seeds)`` for each point (a seed, or every seed of one ladder value) as
     tasks of the cluster this code runs on (from inside a worker's task, or from a
     process holding a client); falls back to running here when ``task`` cannot travel
-    (its measure's closure holds something unpicklable)."""
+    (its measure's closure holds something unpicklable).
+
+    ``deadline`` (a ``time.monotonic()`` instant; the pytest plugin's
+    ``--ntk-claim-timeout``): points not back by then are cancelled, the workers running
+    them restarted, and :class:`~ntkproof.errors.ClaimTimeout` raised (the claim's
+    ERROR). Inside a worker's task the claim as a whole is timed instead
+    (:func:`run_calls_on_dask`'s ``claim_timeout``)."""
     distributed = _distributed()
     try:
         payload = _dumps(task)
@@ -174,14 +193,55 @@ def map_points_on_cluster(task: Callable[..., Any],
     try:
         worker = distributed.get_worker()
     except ValueError:  # a client process (the pytest plugin's controller)
+        worker = None
+    if worker is None:
+        if deadline is not None and time.monotonic() >= deadline:
+            raise ClaimTimeout(_past_deadline(len(points), None))
         client = distributed.get_client()
-        return list(client.gather(client.map(
-            _point, [payload] * len(points), xs, seeds, pure=False, retries=RETRIES)))
+        futures = client.map(_point, [payload] * len(points), xs, seeds, pure=False,
+                             retries=RETRIES)
+        return _gather_by(distributed, client, futures, deadline)
     claim_key = [str(worker.get_current_task())] * len(points)
     with distributed.worker_client() as client:
         return list(client.gather(client.map(
             _point, [payload] * len(points), xs, seeds, claim_key, pure=False,
             retries=RETRIES)))
+
+
+def _gather_by(distributed: Any, client: Any, futures: list[Any],
+               deadline: float | None) -> list[Any]:
+    """The futures' results; ClaimTimeout if they are not all done by ``deadline``
+    (the unfinished ones are cancelled and the workers running them restarted)."""
+    if deadline is not None:
+        try:
+            distributed.wait(futures, timeout=max(deadline - time.monotonic(), 0.01))
+        except (TimeoutError, asyncio.TimeoutError):   # two classes before Python 3.11
+            late = {f.key for f in futures if not f.done()}
+            workers = sorted(w for w, keys in client.processing().items() if late & set(keys))
+            client.cancel(futures, force=True)
+            _restart(client, workers)
+            raise ClaimTimeout(_past_deadline(len(late), workers)) from None
+    return list(client.gather(futures))
+
+
+def _past_deadline(late: int, workers: Sequence[str] | None) -> str:
+    """Why a claim was given up: ``late`` points not back (``workers`` None: not sent)."""
+    if workers is None:
+        return (f"the claim was past its claim timeout (--ntk-claim-timeout) before its "
+                f"sweep's {late} points were sent to the cluster")
+    restarted = f"; the workers running them ({', '.join(workers)}) were restarted" \
+        if workers else ""
+    return (f"the claim ran past its claim timeout (--ntk-claim-timeout) with {late} of its "
+            f"sweep's points not back from the cluster{restarted}")
+
+
+def _restart(client: Any, workers: Sequence[str]) -> None:
+    """Restart ``workers`` (those running given-up tasks), so they take new work."""
+    if workers:
+        try:
+            client.restart_workers(list(workers), raise_for_error=False)
+        except Exception:  # noqa: BLE001 - a worker that will not restart stays busy
+            pass
 
 
 def _run_remote(file: str, name: str, params: dict[str, Any], config: dict[str, Any]
@@ -243,13 +303,7 @@ def run_calls_on_dask(calls: Sequence[ClaimCall], run_dir: str | os.PathLike[str
     b, bud = get_backend(backend), get_budget(budget)
     out = Path(run_dir)
     meta = new_run_meta(backend=b.spec, budget=bud.name, seed=seed, command=command)
-    info: dict[str, Any] = dict(client.scheduler_info()) if hasattr(client, "scheduler_info") \
-        else {}
-    meta["dask"] = {"scheduler": str(info.get("address", "")),
-                    "workers": len(info.get("workers", {})),
-                    "warnings": worker_warnings(client)}
-    if claim_timeout is not None:
-        meta["dask"]["claim_timeout_s"] = claim_timeout
+    meta["dask"] = dask_meta(client, claim_timeout)
     write_run_meta(out, meta)
     chosen = [c for c in calls if any(matches(i, selectors) for i in c.ids)]
     write_selected(out, "main", [i for c in chosen for i in c.ids if matches(i, selectors)])
@@ -325,11 +379,7 @@ class _ClaimClock:
             return []
         workers = sorted(set().union(*(self.workers.get(f.key, set()) for f in late)))
         self.client.cancel(late, force=True)
-        if workers:
-            try:
-                self.client.restart_workers(workers, raise_for_error=False)
-            except Exception:  # noqa: BLE001 - a worker that will not restart stays busy
-                pass
+        _restart(self.client, workers)
         return [(f, f"ran longer than the claim timeout ({self.timeout:g} s) on the "
                     f"cluster; given up, and its workers ({', '.join(workers)}) restarted")
                 for f in late]

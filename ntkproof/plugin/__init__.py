@@ -38,6 +38,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--ntk-dask", default=None, metavar="ADDRESS",
                     help="measure the points of sweeps (rates, separations) on a Dask "
                          "cluster: a scheduler address or local:N (needs the dask extra)")
+    group.addoption("--ntk-claim-timeout", default=None, type=float, metavar="SECONDS",
+                    help="with --ntk-dask: a claim whose sweep points are not back from the "
+                         "cluster SECONDS after the claim started is recorded as ERROR, its "
+                         "points cancelled and their workers restarted (default: no limit)")
     group.addoption("--ntk-progress", action="store_true", default=False,
                     help="print one line per finished claim (verdict, tightness, time)")
 

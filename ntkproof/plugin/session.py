@@ -8,12 +8,14 @@ whose records go to ``records/<worker>.jsonl`` in the run directory.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shlex
 import shutil
 import sys
 import tempfile
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -87,12 +89,25 @@ class NtkSession:
         self.sweeps: dict[Any, Measured] = {}  # measured sweeps shared by claims and twins
         self.client: Any = None  # a Dask client (--ntk-dask)
         self.map_points: Any = None
+        self.claim_timeout: float | None = None  # --ntk-claim-timeout (seconds)
         if self.is_controller:
             # a fresh list of selected claims per run (workers write theirs later)
             shutil.rmtree(self.run_dir / "selected", ignore_errors=True)
 
-    def use_dask(self, config: pytest.Config, address: str | None) -> None:
-        """``--ntk-dask``: the claims run here, their sweeps' points on the cluster."""
+    def use_dask(self, config: pytest.Config, address: str | None,
+                 claim_timeout: float | None = None) -> None:
+        """``--ntk-dask``: the claims run here, their sweeps' points on the cluster;
+        ``--ntk-claim-timeout``: how long a claim may wait for them (seconds from its
+        start)."""
+        if claim_timeout is not None:
+            if not address:
+                raise pytest.UsageError("ntkproof: --ntk-claim-timeout needs --ntk-dask (it "
+                                        "gives up sweep points that hang on the cluster; for a "
+                                        "claim that hangs in pytest's process use "
+                                        "pytest-timeout)")
+            if not claim_timeout > 0:
+                raise pytest.UsageError("ntkproof: --ntk-claim-timeout must be a number of "
+                                        f"seconds > 0, got {claim_timeout:g}")
         if not address or not self.is_controller:
             return
         if getattr(config.option, "numprocesses", None):
@@ -102,7 +117,7 @@ class NtkSession:
             self.client = cluster.connect(address)
         except (MissingDependency, InvalidArgument) as exc:
             raise pytest.UsageError(f"ntkproof: {exc}") from None
-        self.map_points = cluster.map_points_on_cluster
+        self.map_points, self.claim_timeout = cluster.map_points_on_cluster, claim_timeout
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> NtkSession:
@@ -119,7 +134,8 @@ class NtkSession:
                       list_file=opt.ntk_list, progress=opt.ntk_progress,
                       worker=workerinput["workerid"] if workerinput else None,
                       records_dir=workerinput.get("ntk_records") if workerinput else None)
-        session.use_dask(config, getattr(opt, "ntk_dask", None))
+        session.use_dask(config, getattr(opt, "ntk_dask", None),
+                         getattr(opt, "ntk_claim_timeout", None))
         return session
 
     @property
@@ -171,6 +187,8 @@ class NtkSession:
             command = os.environ["NTKPROOF_COMMAND"]
         self.meta = new_run_meta(backend=self.backend_spec, budget=self.budget_name,
                                  seed=self.seed, command=command)
+        if self.client is not None:
+            self.meta["dask"] = cluster.dask_meta(self.client, self.claim_timeout)
         write_run_meta(self.run_dir, self.meta)
 
     def reproduce(self, claim_id: str, item: Any) -> str:
@@ -202,7 +220,15 @@ class NtkSession:
                           budget=get_budget(self.budget_name), run_seed=self.seed,
                           reproduce=lambda claim_id: self.reproduce(claim_id, item),
                           on_record=on_record, selected=self.is_selected, sweeps=self.sweeps,
-                          map_points=self.map_points)
+                          map_points=self._map_points())
+
+    def _map_points(self) -> Any:
+        """How a claim starting now measures its sweeps: on the cluster (by a deadline
+        ``claim_timeout`` seconds from now, if set) or, without ``--ntk-dask``, here."""
+        if self.map_points is None or self.claim_timeout is None:
+            return self.map_points
+        return functools.partial(self.map_points,
+                                 deadline=time.monotonic() + self.claim_timeout)
 
     def progress(self, report: pytest.TestReport) -> None:
         if not self.show_progress or not self.is_controller or report.when != "call" and not (

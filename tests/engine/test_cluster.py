@@ -186,6 +186,42 @@ def test_a_claim_past_the_claim_timeout_is_recorded_as_error_and_the_run_goes_on
     assert run["complete"] and run["dask"]["claim_timeout_s"] == 3.0
 
 
+def test_pytest_ntk_claim_timeout_gives_up_points_that_hang_and_the_run_goes_on(project):
+    """``pytest --ntk-dask local:1 --ntk-claim-timeout 8``: a claim whose sweep point
+    hangs on the only worker is recorded as ERROR after 8 s, the worker is restarted, and
+    the next claim's sweep still runs on it."""
+    (project / "theorems" / "test_hangs.py").write_text(HANGS)
+    t = time.monotonic()
+    done = subprocess.run([sys.executable, "-m", "pytest", "theorems", "--ntk-dask", "local:1",
+                           "--ntk-claim-timeout", "8", "--ntk-select", "hangs",
+                           "--ntk-select", "toy.batched", "--ntk-report", "out", "-q",
+                           "-p", "no:cacheprovider"],
+                          cwd=project, capture_output=True, text=True, timeout=300)
+    assert time.monotonic() - t < 120
+    assert done.returncode == 1, done.stdout + done.stderr
+    claims = _claims(project / "out")
+    assert claims["hangs.forever"]["verdict"] == "ERROR"
+    assert "ClaimTimeout: the claim ran past its claim timeout" in \
+        claims["hangs.forever"]["message"]
+    assert "were restarted" in claims["hangs.forever"]["message"]
+    assert claims["toy.batched"]["verdict"] == "HOLDS", "the restarted worker took new points"
+    assert claims["toy.batched.twin_fast"]["verdict"] == "FALSIFIED"
+    run = json.loads((project / "out" / "run.json").read_text())
+    assert run["dask"]["claim_timeout_s"] == 8.0 and run["dask"]["workers"] == 1
+
+
+@pytest.mark.parametrize("args, says", [
+    (["--ntk-claim-timeout", "5"], "--ntk-claim-timeout needs --ntk-dask"),
+    (["--ntk-dask", "local:1", "--ntk-claim-timeout", "0"],
+     "--ntk-claim-timeout must be a number of seconds > 0"),
+])
+def test_pytest_ntk_claim_timeout_is_checked(project, args, says):
+    done = subprocess.run([sys.executable, "-m", "pytest", "theorems", *args, "-q",
+                           "-p", "no:cacheprovider"],
+                          cwd=project, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 4 and says in done.stderr, done.stdout + done.stderr
+
+
 def test_dask_arguments_are_checked(project, capsys):
     assert main(["verify", "--dask", "local:0"]) == 4
     assert "local:N needs a whole number of workers" in capsys.readouterr().err
