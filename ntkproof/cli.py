@@ -86,13 +86,9 @@ def _count(name: str, least: int) -> Any:
 
 def _seconds(text: str) -> float:
     try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"--claim-timeout must be a number of seconds > 0, "
-                                         f"got {text!r}")
-    return value
+        return cluster.check_timeout("--claim-timeout", text)
+    except InvalidArgument as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _fraction(text: str) -> float:

@@ -37,7 +37,7 @@ from .execute import reproduce_command
 from .records import RecordWriter, file_origin, new_run_meta, now, write_run_meta, write_selected
 from .runner import ClaimFailed, ClaimUndecided, RunContext
 
-__all__ = ["connect", "disconnect", "dask_meta", "run_calls_on_dask", "map_points_on_cluster",
+__all__ = ["connect", "disconnect", "check_timeout", "dask_meta", "run_calls_on_dask", "map_points_on_cluster",
            "worker_warnings"]
 
 #: How often a claim's task is retried when its worker dies or it fails to run.
@@ -101,6 +101,18 @@ def worker_warnings(client: Any) -> list[str]:
             "(Dask's nanny default), which makes numpy-heavy claims about 2x slower; start "
             "them with the config 'distributed.nanny.pre-spawn-environ."
             "MALLOC_TRIM_THRESHOLD_: null' (docs/cluster.md)"]
+
+
+def check_timeout(name: str, value: Any) -> float:
+    """``value`` as a finite number of seconds > 0; InvalidArgument naming ``name`` (the
+    option or argument it came from) otherwise."""
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        seconds = float("nan")
+    if not 0 < seconds < float("inf"):
+        raise InvalidArgument(f"{name} must be a number of seconds > 0, got {value!r}")
+    return seconds
 
 
 def dask_meta(client: Any, claim_timeout: float | None = None) -> dict[str, Any]:
@@ -355,10 +367,8 @@ class _ClaimClock:
     """Times the claim tasks of a Dask run from the start events they log (``STARTED``)."""
 
     def __init__(self, client: Any, timeout: float | None) -> None:
-        if timeout is not None and not timeout > 0:
-            raise InvalidArgument(f"claim_timeout must be a number of seconds > 0, got "
-                                  f"{timeout!r}")
-        self.client, self.timeout = client, timeout
+        self.client = client
+        self.timeout = None if timeout is None else check_timeout("claim_timeout", timeout)
         self.poll_s = None if timeout is None else min(5.0, max(0.2, timeout / 10))
         self.first_seen: dict[str, float] = {}     # claim task key -> when seen running
         self.workers: dict[str, set[str]] = {}     # claim task key -> workers it runs on

@@ -105,9 +105,10 @@ class NtkSession:
                                         "gives up sweep points that hang on the cluster; for a "
                                         "claim that hangs in pytest's process use "
                                         "pytest-timeout)")
-            if not claim_timeout > 0:
-                raise pytest.UsageError("ntkproof: --ntk-claim-timeout must be a number of "
-                                        f"seconds > 0, got {claim_timeout:g}")
+            try:
+                claim_timeout = cluster.check_timeout("--ntk-claim-timeout", claim_timeout)
+            except InvalidArgument as exc:
+                raise pytest.UsageError(f"ntkproof: {exc}") from None
         if not address or not self.is_controller:
             return
         if getattr(config.option, "numprocesses", None):

@@ -214,6 +214,8 @@ def test_pytest_ntk_claim_timeout_gives_up_points_that_hang_and_the_run_goes_on(
     (["--ntk-claim-timeout", "5"], "--ntk-claim-timeout needs --ntk-dask"),
     (["--ntk-dask", "local:1", "--ntk-claim-timeout", "0"],
      "--ntk-claim-timeout must be a number of seconds > 0"),
+    (["--ntk-dask", "local:1", "--ntk-claim-timeout", "inf"],
+     "--ntk-claim-timeout must be a number of seconds > 0, got inf"),
 ])
 def test_pytest_ntk_claim_timeout_is_checked(project, args, says):
     done = subprocess.run([sys.executable, "-m", "pytest", "theorems", *args, "-q",
